@@ -1,0 +1,5 @@
+export * from './types';
+export * from './retry-policy';
+export * from './listener';
+export * from './publisher';
+export * from './jetstream-bus';

@@ -1,0 +1,257 @@
+import { connect } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { ALL_SUBJECTS } from '../events/subjects';
+import { silentLogger, type Logger } from '../logger';
+import type { Bus, ConsumeSpec, DeadLetter, Delivery, Subscription } from './types';
+
+export interface JetStreamBusOptions {
+  /** One URL or several (comma-separated or an array) of the same cluster. */
+  servers: string | string[];
+  /** Client name shown by the server's monitoring: make it unique per process (the pod name). */
+  name: string;
+  /** The stream holding the four event subjects. */
+  stream?: string;
+  /** The stream holding dead letters, under `deadletter.<group>`. */
+  deadLetterStream?: string;
+  /** Stream replicas: 1 for one server, 3 for a three-node cluster. */
+  replicas?: number;
+  /** How long a delivered message may stay unacknowledged before the server redelivers it. */
+  ackWaitMs?: number;
+  /** Deliveries of one message before it is dead-lettered. */
+  maxDeliver?: number;
+  /** Window in which the server drops a re-published message id. */
+  duplicateWindowMs?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_STREAM = 'TICKETING';
+export const DEFAULT_DEAD_LETTER_STREAM = 'TICKETING_DEADLETTER';
+
+/** A durable consumer name derived from the queue group and the subject (names allow no ':'). */
+export function durableName(group: string, subject: string): string {
+  return `${group}__${subject}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** NATS JetStream behind the {@link Bus} interface. */
+export class JetStreamBus implements Bus {
+  readonly maxDeliver: number;
+  private readonly subscriptions = new Set<Subscription>();
+  private connected = true;
+
+  private constructor(
+    readonly connection: NatsConnection,
+    private readonly js: JetStreamClient,
+    readonly manager: JetStreamManager,
+    private readonly options: Required<Omit<JetStreamBusOptions, 'servers' | 'name' | 'logger'>>,
+    private readonly logger: Logger,
+  ) {
+    this.maxDeliver = options.maxDeliver;
+    void this.watchStatus();
+  }
+
+  /** Connects (waiting for the server if it is not up yet) and creates or updates the streams. */
+  static async connect(options: JetStreamBusOptions): Promise<JetStreamBus> {
+    const servers = Array.isArray(options.servers)
+      ? options.servers
+      : options.servers.split(',').map((s) => s.trim()).filter(Boolean);
+    const connection = await connect({
+      servers,
+      name: options.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      waitOnFirstConnect: true,
+      timeout: 5000,
+    });
+    const settings = {
+      stream: options.stream ?? DEFAULT_STREAM,
+      deadLetterStream: options.deadLetterStream ?? DEFAULT_DEAD_LETTER_STREAM,
+      replicas: options.replicas ?? 1,
+      ackWaitMs: options.ackWaitMs ?? 30_000,
+      maxDeliver: options.maxDeliver ?? 100,
+      duplicateWindowMs: options.duplicateWindowMs ?? 120_000,
+    };
+    const manager = await jetstreamManager(connection);
+    const bus = new JetStreamBus(connection, jetstream(connection), manager, settings, options.logger ?? silentLogger);
+    await bus.ensureStream({ name: settings.stream, subjects: [...ALL_SUBJECTS] });
+    await bus.ensureStream({ name: settings.deadLetterStream, subjects: ['deadletter.>'] });
+    return bus;
+  }
+
+  /** True while the connection to the server is up (for readiness). */
+  isConnected(): boolean {
+    return this.connected && !this.connection.isClosed();
+  }
+
+  get streamName(): string {
+    return this.options.stream;
+  }
+
+  get deadLetterStreamName(): string {
+    return this.options.deadLetterStream;
+  }
+
+  async publish(subject: string, data: unknown, messageId: string): Promise<void> {
+    await this.js.publish(subject, JSON.stringify(data), { msgID: messageId });
+  }
+
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    const record = { ...letter, deadAt: new Date().toISOString() };
+    await this.js.publish(`deadletter.${letter.group}`, JSON.stringify(record), {
+      msgID: `deadletter:${letter.group}:${letter.sequence}`,
+    });
+  }
+
+  async consume(spec: ConsumeSpec, handle: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
+    const durable = durableName(spec.group, spec.subject);
+    await this.ensureConsumer(durable, spec.subject);
+    const consumer = await this.js.consumers.get(this.options.stream, durable);
+    const messages = await consumer.consume({ max_messages: Math.max(spec.concurrency * 2, 16) });
+
+    const inFlight = new Set<Promise<void>>();
+    let slotFreed: (() => void) | undefined;
+    const run = (msg: JsMsg) => {
+      const task = handle(toDelivery(msg))
+        .catch((err: unknown) => {
+          // The listener settles every message itself; this is a last guard so that nothing
+          // can become an unhandled rejection. The message will be redelivered after ack_wait.
+          this.logger.error('bus: handler escaped', { err, subject: msg.subject });
+        })
+        .finally(() => {
+          inFlight.delete(task);
+          slotFreed?.();
+        });
+      inFlight.add(task);
+    };
+    let closing = false;
+    const pump = (async () => {
+      for await (const msg of messages) {
+        // Already pulled but not started: hand it straight back so another copy takes it now
+        // rather than after ack_wait.
+        if (closing) {
+          msg.nak();
+          continue;
+        }
+        while (inFlight.size >= spec.concurrency) {
+          await new Promise<void>((resolve) => (slotFreed = resolve));
+        }
+        run(msg);
+      }
+    })().catch((err: unknown) => this.logger.error('bus: consumer stopped', { err, durable }));
+
+    const subscription: Subscription = {
+      close: async () => {
+        closing = true;
+        this.subscriptions.delete(subscription);
+        await messages.close();
+        await pump;
+        await Promise.allSettled([...inFlight]);
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Stops every subscription (waiting for handlers in flight), then drains the connection. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    if (!this.connection.isClosed()) {
+      await this.connection.drain().catch(() => this.connection.close());
+    }
+  }
+
+  private async ensureStream(config: Pick<StreamConfig, 'name' | 'subjects'>): Promise<void> {
+    const wanted: Partial<StreamConfig> & { name: string } = {
+      ...config,
+      storage: StorageType.File,
+      num_replicas: this.options.replicas,
+      duplicate_window: nanos(this.options.duplicateWindowMs),
+    };
+    // Several copies may start at once: whoever loses the race to create finds it and updates it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const info = await this.manager.streams.info(config.name).catch((err: unknown) => {
+          if (err instanceof JetStreamApiError && err.code === 10059) return null; // stream not found
+          throw err;
+        });
+        if (!info) await this.manager.streams.add(wanted);
+        else if (!sameSubjects(info.config.subjects, config.subjects)) await this.manager.streams.update(config.name, wanted);
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await sleep(100 * attempt);
+      }
+    }
+  }
+
+  private async ensureConsumer(durable: string, subject: string): Promise<void> {
+    const config = {
+      durable_name: durable,
+      filter_subject: subject,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.options.ackWaitMs),
+      // The listener enforces the delivery limit itself so that it can dead-letter the message.
+      max_deliver: -1,
+      max_ack_pending: 1000,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Adding a consumer that exists with the same configuration is a no-op on the server.
+        await this.manager.consumers.add(this.options.stream, config);
+        return;
+      } catch (err) {
+        try {
+          await this.manager.consumers.update(this.options.stream, durable, config);
+          return;
+        } catch {
+          if (attempt >= 5) throw err;
+          await sleep(100 * attempt);
+        }
+      }
+    }
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.logger.warn('bus: disconnected');
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.logger.info('bus: reconnected');
+      }
+    }
+  }
+}
+
+function toDelivery(msg: JsMsg): Delivery {
+  return {
+    subject: msg.subject,
+    payload: msg.string(),
+    deliveryCount: msg.info.deliveryCount,
+    sequence: msg.info.streamSequence,
+    ack: () => msg.ack(),
+    retry: (delayMs) => msg.nak(delayMs),
+    terminate: (reason) => msg.term(reason),
+  };
+}
+
+function sameSubjects(a: string[] | undefined, b: string[] | undefined): boolean {
+  return JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...(b ?? [])].sort());
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,173 @@
+import { Types } from 'mongoose';
+import { JetStreamBus } from './jetstream-bus';
+import { RecordingListener } from './test-listeners';
+import { Subjects } from '../events/subjects';
+import { eventMessageId, type TicketEventData } from '../events/contracts';
+import { startNatsServer, type NatsServerHandle } from '../testing/nats-server';
+import { readDeadLetters, readStream } from '../testing/stream-reader';
+import { sleep, waitFor } from '../testing/helpers';
+
+const buildTicketEvent = (overrides: Partial<TicketEventData> = {}): TicketEventData => ({
+  id: new Types.ObjectId().toHexString(),
+  version: 0,
+  title: 'concert',
+  price: 20,
+  userId: 'user-1',
+  ...overrides,
+});
+
+describe('JetStream bus and Listener base (real nats-server)', () => {
+  let nats: NatsServerHandle;
+  let bus: JetStreamBus;
+  const opened: { close(): Promise<void> }[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  beforeEach(async () => {
+    bus = await JetStreamBus.connect({ servers: nats.url, name: 'test' });
+    // a clean stream per test: each test's events are its own
+    await bus.manager.streams.purge(bus.streamName);
+    for (const c of await bus.manager.consumers.list(bus.streamName).next()) await bus.manager.consumers.delete(bus.streamName, c.name);
+  });
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((o) => o.close()));
+    await bus.close();
+  });
+  afterAll(async () => {
+    await nats.destroy();
+  });
+
+  const publish = (data: TicketEventData) => bus.publish(Subjects.TicketCreated, data, eventMessageId(Subjects.TicketCreated, data));
+  const listen = async (listener: RecordingListener) => {
+    opened.push(listener);
+    await listener.listen();
+    return listener;
+  };
+
+  it('when a handler succeeds, then the event is acknowledged and not delivered again', async () => {
+    const listener = await listen(new RecordingListener(bus, 'g-ack'));
+    await publish(buildTicketEvent());
+    await waitFor(() => listener.handledEvents.length === 1);
+    await sleep(300);
+    expect(listener.handledEvents).toHaveLength(1);
+    const info = await bus.manager.consumers.info(bus.streamName, 'g-ack__ticket_created');
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
+  });
+
+  it('when a handler throws, then the event is redelivered later and processed once it succeeds, and the process stays up', async () => {
+    let attempts = 0;
+    const listener = await listen(
+      new RecordingListener(bus, 'g-retry', async () => {
+        attempts++;
+        if (attempts < 3) throw new Error('database hiccup');
+      }),
+    );
+    const event = buildTicketEvent();
+    const started = Date.now();
+    await publish(event);
+    await waitFor(() => listener.handledEvents.length === 1, { timeoutMs: 15_000 });
+    expect(attempts).toBe(3);
+    // backoff, not a busy loop: two retries wait at least 100 ms + 200 ms
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(listener.handledEvents[0]).toEqual(event);
+    expect(listener.stats).toMatchObject({ handled: 1, retried: 2, deadLettered: 0 });
+  });
+
+  it('when a payload is malformed, then it is dead-lettered with its reason and the next event is still processed', async () => {
+    const listener = await listen(new RecordingListener(bus, 'g-dlq'));
+    await bus.publish(Subjects.TicketCreated, { id: 'not-an-id', price: 'free' }, 'bad-1');
+    await bus.connection.publish(Subjects.TicketCreated, '{ not json');
+    const good = buildTicketEvent();
+    await publish(good);
+    await waitFor(() => listener.handledEvents.length === 1);
+    const letters = await waitFor(async () => {
+      const all = await readDeadLetters(bus, 'g-dlq');
+      return all.length === 2 ? all : null;
+    });
+    expect(listener.handledEvents).toEqual([good]);
+    expect(letters[0].reason).toMatch(/id: must be a 24-hex-digit id/);
+    expect(letters[0].reason).toMatch(/price/);
+    expect(JSON.parse(letters[0].payload)).toEqual({ id: 'not-an-id', price: 'free' });
+    expect(letters[1].reason).toMatch(/not valid JSON/);
+    expect(letters[1].payload).toBe('{ not json');
+  });
+
+  it('when a handler keeps failing past the delivery limit, then the event is dead-lettered and the ones behind it go on', async () => {
+    const strictBus = await JetStreamBus.connect({ servers: nats.url, name: 'strict', maxDeliver: 3 });
+    opened.push(strictBus);
+    const poison = buildTicketEvent({ title: 'poison' });
+    const listener = await listen(
+      new RecordingListener(strictBus, 'g-limit', async (data) => {
+        if (data.title === 'poison') throw new Error('cannot apply');
+      }),
+    );
+    await publish(poison);
+    const next = buildTicketEvent();
+    await publish(next);
+    await waitFor(() => listener.handledEvents.length === 1);
+    expect(listener.handledEvents).toEqual([next]);
+    const [letter] = await waitFor(async () => {
+      const all = await readDeadLetters(bus, 'g-limit');
+      return all.length ? all : null;
+    }, { timeoutMs: 15_000 });
+    expect(letter.reason).toMatch(/delivery limit \(3\) reached: cannot apply/);
+  });
+
+  it('when two listeners share a queue group, then each of 1,000 events is handled exactly once across the two', async () => {
+    const otherBus = await JetStreamBus.connect({ servers: nats.url, name: 'copy-2' });
+    opened.push(otherBus);
+    const a = await listen(new RecordingListener(bus, 'g-shared'));
+    const b = await listen(new RecordingListener(otherBus, 'g-shared'));
+    const events = Array.from({ length: 1000 }, () => buildTicketEvent());
+    for (let i = 0; i < events.length; i += 100) await Promise.all(events.slice(i, i + 100).map(publish));
+    await waitFor(() => a.handledEvents.length + b.handledEvents.length >= 1000, { timeoutMs: 30_000 });
+    await sleep(500);
+    const ids = [...a.handledEvents, ...b.handledEvents].map((e) => e.id);
+    expect(ids).toHaveLength(1000);
+    expect(new Set(ids).size).toBe(1000);
+    expect(a.handledEvents.length).toBeGreaterThan(0);
+    expect(b.handledEvents.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('when the same message id is published twice, then it is stored and delivered once', async () => {
+    const listener = await listen(new RecordingListener(bus, 'g-dedupe'));
+    const event = buildTicketEvent();
+    await publish(event);
+    await publish(event);
+    await waitFor(() => listener.handledEvents.length === 1);
+    await sleep(300);
+    expect(listener.handledEvents).toHaveLength(1);
+    expect(await readStream(bus, { subject: Subjects.TicketCreated })).toHaveLength(1);
+  });
+
+  it('when a durable listener is stopped while events are published, then it receives them all when it restarts', async () => {
+    const first = await listen(new RecordingListener(bus, 'g-durable'));
+    await publish(buildTicketEvent());
+    await waitFor(() => first.handledEvents.length === 1);
+    await first.close();
+    const missed = Array.from({ length: 20 }, () => buildTicketEvent());
+    await Promise.all(missed.map(publish));
+    const second = await listen(new RecordingListener(bus, 'g-durable'));
+    await waitFor(() => second.handledEvents.length === 20);
+    expect(second.handledEvents.map((e) => e.id).sort()).toEqual(missed.map((e) => e.id).sort());
+  });
+
+  it('when a listener starts for the first time, then it receives the events published before it existed', async () => {
+    const earlier = [buildTicketEvent(), buildTicketEvent()];
+    await Promise.all(earlier.map(publish));
+    const listener = await listen(new RecordingListener(bus, 'g-late'));
+    await waitFor(() => listener.handledEvents.length === 2);
+    expect(listener.handledEvents.map((e) => e.id).sort()).toEqual(earlier.map((e) => e.id).sort());
+  });
+
+  it('when several copies start at once, then setting up streams and consumers does not fail', async () => {
+    const buses = await Promise.all(Array.from({ length: 4 }, (_, i) => JetStreamBus.connect({ servers: nats.url, name: `start-${i}` })));
+    opened.push(...buses);
+    const listeners = buses.map((b) => new RecordingListener(b, 'g-race'));
+    await Promise.all(listeners.map(listen));
+    await publish(buildTicketEvent());
+    await waitFor(() => listeners.reduce((n, l) => n + l.handledEvents.length, 0) === 1);
+  });
+});

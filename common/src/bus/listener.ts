@@ -1,0 +1,135 @@
+import type { AnyEvent } from '../events/contracts';
+import { describeSchemaError, eventSchemas } from '../events/contracts';
+import { silentLogger, type Logger } from '../logger';
+import { FAILURE_RETRY, OUT_OF_ORDER_RETRY, retryDelay } from './retry-policy';
+import type { Bus, Delivery, Subscription } from './types';
+
+export interface MessageContext {
+  subject: string;
+  /** Position in the stream: a stable event id for logs. */
+  sequence: number;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  logger: Logger;
+}
+
+/**
+ * Thrown by a handler when the event cannot be applied *yet*: its predecessor (an earlier version,
+ * or the record itself) has not arrived. The event is redelivered shortly, without alarm.
+ */
+export class NotYetError extends Error {
+  override readonly name = 'NotYetError';
+}
+
+export interface ListenerStats {
+  /** Events whose handler resolved (including duplicates the handler chose to ignore). */
+  handled: number;
+  /** Deliveries handed back to the bus to try again. */
+  retried: number;
+  /** Events dead-lettered (malformed, or over the delivery limit). */
+  deadLettered: number;
+}
+
+/**
+ * The base of every listener. The rules live here, not in each listener:
+ * - the payload is parsed and validated against its subject's schema; a bad one is dead-lettered;
+ * - the event is acknowledged only after `onMessage` resolves;
+ * - a handler that throws is retried with backoff, and dead-lettered past the delivery limit;
+ * - nothing a handler does can crash the process or hold up the events behind it.
+ */
+export abstract class Listener<E extends AnyEvent> {
+  abstract readonly subject: E['subject'];
+  abstract readonly queueGroupName: string;
+  /** Events of this subject handled at once by this copy of the service. */
+  protected readonly concurrency: number = 32;
+  readonly stats: ListenerStats = { handled: 0, retried: 0, deadLettered: 0 };
+  private subscription?: Subscription;
+
+  constructor(
+    protected readonly bus: Bus,
+    protected readonly logger: Logger = silentLogger,
+  ) {}
+
+  protected abstract onMessage(data: E['data'], context: MessageContext): Promise<void>;
+
+  /** Creates (or joins) the group's durable consumer and starts handling events. */
+  async listen(): Promise<void> {
+    if (this.subscription) return;
+    this.subscription = await this.bus.consume(
+      { subject: this.subject, group: this.queueGroupName, concurrency: this.concurrency },
+      (delivery) => this.receive(delivery),
+    );
+  }
+
+  /** Stops pulling and waits for the events in flight to finish. */
+  async close(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.close();
+  }
+
+  private async receive(delivery: Delivery): Promise<void> {
+    const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence });
+    const parsed = parsePayload(delivery.payload, this.subject);
+    if (!parsed.ok) {
+      await this.deadLetter(delivery, `malformed event: ${parsed.reason}`, logger);
+      return;
+    }
+    try {
+      await this.onMessage(parsed.data as E['data'], {
+        subject: delivery.subject,
+        sequence: delivery.sequence,
+        deliveryCount: delivery.deliveryCount,
+        logger,
+      });
+      this.stats.handled++;
+      delivery.ack();
+    } catch (err) {
+      const notYet = err instanceof NotYetError;
+      if (delivery.deliveryCount >= this.bus.maxDeliver) {
+        const why = err instanceof Error ? err.message : String(err);
+        await this.deadLetter(delivery, `delivery limit (${this.bus.maxDeliver}) reached: ${why}`, logger);
+        return;
+      }
+      const delay = retryDelay(notYet ? OUT_OF_ORDER_RETRY : FAILURE_RETRY, delivery.deliveryCount);
+      if (notYet) logger.debug('listener: not yet applicable, retrying', { reason: (err as Error).message, delay });
+      else logger.warn('listener: handler failed, retrying', { err, delay, deliveryCount: delivery.deliveryCount });
+      this.stats.retried++;
+      delivery.retry(delay);
+    }
+  }
+
+  private async deadLetter(delivery: Delivery, reason: string, logger: Logger): Promise<void> {
+    try {
+      await this.bus.deadLetter({
+        group: this.queueGroupName,
+        subject: delivery.subject,
+        payload: delivery.payload,
+        reason,
+        deliveryCount: delivery.deliveryCount,
+        sequence: delivery.sequence,
+      });
+      this.stats.deadLettered++;
+      logger.error('listener: event dead-lettered', { reason });
+      delivery.terminate(reason);
+    } catch (err) {
+      // Keep the event rather than lose it: it comes back and is dead-lettered next time.
+      logger.error('listener: could not dead-letter, retrying', { err, reason });
+      this.stats.retried++;
+      delivery.retry(retryDelay(FAILURE_RETRY, delivery.deliveryCount));
+    }
+  }
+}
+
+type Parsed = { ok: true; data: unknown } | { ok: false; reason: string };
+
+function parsePayload(payload: string, subject: AnyEvent['subject']): Parsed {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return { ok: false, reason: 'payload is not valid JSON' };
+  }
+  const result = eventSchemas[subject].safeParse(json);
+  return result.success ? { ok: true, data: result.data } : { ok: false, reason: describeSchemaError(result.error) };
+}

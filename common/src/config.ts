@@ -1,0 +1,48 @@
+import os from 'node:os';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** The variables every service reads. Services extend this shape with their own. */
+export const serviceEnvShape = {
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),
+  NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be one or more nats:// URLs, comma-separated'),
+  JWT_KEY: z.string().min(8, 'must be at least 8 characters'),
+  /** Unique per process (the pod name in a cluster). */
+  NATS_CLIENT_NAME: z.string().min(1).default(() => `${os.hostname()}-${process.pid}`),
+  JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+};
+
+/**
+ * Parses the environment once into a frozen, typed object. Every problem is reported in one line
+ * naming the variables, e.g. `config: MONGO_URL is required; PORT must be a number`.
+ */
+export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env): Readonly<z.infer<z.ZodObject<S>>> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return issue.code === 'invalid_type' && present[name] === undefined ? `${name} is required` : `${name} ${issue.message}`;
+    });
+    throw new ConfigError(`config: ${problems.join('; ')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/** For `main.ts`: a bad configuration stops the process with one clear line. */
+export function loadConfigOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      process.exit(1);
+    }
+    throw err;
+  }
+}

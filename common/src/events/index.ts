@@ -1,0 +1,3 @@
+export * from './subjects';
+export * from './order-status';
+export * from './contracts';

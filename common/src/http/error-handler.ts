@@ -1,0 +1,63 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { silentLogger, type Logger } from '../logger';
+import {
+  BadRequestError,
+  ConflictError,
+  HttpError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from './errors';
+
+/** Unknown routes: a JSON 404 like every other error. */
+export const notFound: RequestHandler = (req) => {
+  throw new NotFoundError(`No route for ${req.method} ${req.path}`);
+};
+
+/**
+ * The one place that writes errors: `{ errors: [{ message, field? }] }`. Known errors keep their
+ * status; the database being unreachable is a 503; anything else is logged and becomes a 500
+ * without internals.
+ */
+export function errorHandler(logger: Logger = silentLogger): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const known = toHttpError(err);
+    if (!known) {
+      logger.error('http: unexpected error', { err, method: req.method, path: req.path });
+      res.status(500).json({ code: 'internal', errors: [{ message: 'Something went wrong' }] });
+      return;
+    }
+    if (known instanceof ServiceUnavailableError) logger.warn('http: unavailable', { err, path: req.path });
+    if (known instanceof ServiceUnavailableError) res.setHeader('Retry-After', '1');
+    res.status(known.status).json({ code: known.code, errors: known.serialize() });
+  };
+}
+
+const DATABASE_DOWN = new Set([
+  'MongooseServerSelectionError',
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+function toHttpError(err: unknown): HttpError | null {
+  if (err instanceof HttpError) return err;
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { type?: string; name?: string; message?: string; status?: number };
+  // body-parser
+  if (e.type === 'entity.parse.failed') return new BadRequestError('Malformed JSON body');
+  if (e.type === 'entity.too.large') return new PayloadTooLargeError();
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new BadRequestError('Unsupported body encoding');
+  if (e.name === 'VersionError') return new ConflictError('The record was changed by someone else; reload and retry');
+  if (e.name && DATABASE_DOWN.has(e.name)) return new ServiceUnavailableError('Database unavailable, retry shortly');
+  // mongoose command buffering timed out while disconnected
+  if (e.name === 'MongooseError' && /buffering timed out/.test(e.message ?? '')) {
+    return new ServiceUnavailableError('Database unavailable, retry shortly');
+  }
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new BadRequestError(e.message || 'Bad request');
+  return null;
+}

@@ -1,0 +1,43 @@
+/** One error base class: an HTTP status, a stable machine code and the client-facing messages. */
+export interface ErrorItem {
+  message: string;
+  field?: string;
+}
+
+export abstract class HttpError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  abstract serialize(): ErrorItem[];
+}
+
+export class ValidationError extends HttpError {
+  readonly status = 400;
+  readonly code = 'validation_failed';
+  constructor(readonly items: ErrorItem[]) {
+    super(items.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; '));
+  }
+  serialize(): ErrorItem[] {
+    return this.items;
+  }
+}
+
+function simple(status: number, code: string, defaultMessage: string) {
+  return class extends HttpError {
+    readonly status = status;
+    readonly code = code;
+    constructor(message: string = defaultMessage) {
+      super(message);
+    }
+    serialize(): ErrorItem[] {
+      return [{ message: this.message }];
+    }
+  };
+}
+
+export class BadRequestError extends simple(400, 'bad_request', 'Bad request') {}
+export class UnauthorizedError extends simple(401, 'unauthorized', 'Not signed in') {}
+export class ForbiddenError extends simple(403, 'forbidden', 'Not allowed') {}
+export class NotFoundError extends simple(404, 'not_found', 'Not found') {}
+export class ConflictError extends simple(409, 'conflict', 'Conflict') {}
+export class PayloadTooLargeError extends simple(413, 'payload_too_large', 'Request body too large') {}
+export class ServiceUnavailableError extends simple(503, 'unavailable', 'Service temporarily unavailable') {}

@@ -1,0 +1,6 @@
+export * from './events';
+export * from './bus';
+export * from './http';
+export * from './outbox';
+export * from './config';
+export * from './logger';

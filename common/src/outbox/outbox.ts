@@ -1,0 +1,147 @@
+import { Schema, type HydratedDocument, type Model } from 'mongoose';
+import { eventMessageId, type AnyEvent } from '../events/contracts';
+import type { Bus } from '../bus/types';
+import { silentLogger, type Logger } from '../logger';
+
+/**
+ * The transactional outbox, without transactions: an event waiting to be published is stored in
+ * the record it is about, in the same single-document write as the change itself. So a write that
+ * succeeded always has its event, even if the bus is down or the process dies right after. The
+ * relay publishes pending events in order and removes each once the server has stored it.
+ */
+export interface OutboxEntry {
+  msgId: string;
+  subject: string;
+  /** The event payload as JSON. */
+  payload: string;
+}
+
+export interface WithOutbox {
+  outbox: OutboxEntry[];
+}
+
+export const outboxEntrySchema = new Schema<OutboxEntry>(
+  { msgId: { type: String, required: true }, subject: { type: String, required: true }, payload: { type: String, required: true } },
+  { _id: false },
+);
+
+/** Add to a schema definition: `{ ...outboxField, title: … }`. */
+export const outboxField = { outbox: { type: [outboxEntrySchema], default: [] } };
+
+/**
+ * The version a document will have once the pending `save()` succeeds: 0 for a new one, one more
+ * than now otherwise (mongoose's `optimisticConcurrency` increments it on every save).
+ */
+export function nextVersion(doc: { isNew: boolean; get(path: string): unknown }): number {
+  return doc.isNew ? 0 : Number(doc.get('version')) + 1;
+}
+
+/**
+ * Queues an event in the document; it is stored by the next `save()`. `build` receives the version
+ * the document will have after that save, which the event must carry.
+ */
+export function recordEvent<E extends AnyEvent>(
+  doc: HydratedDocument<WithOutbox> & { isNew: boolean },
+  subject: E['subject'],
+  build: (version: number) => E['data'],
+): void {
+  const data = build(nextVersion(doc));
+  doc.outbox.push({ msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data) });
+}
+
+export interface OutboxRelayOptions {
+  /** How often pending events left behind (bus down, crash) are looked for. */
+  sweepIntervalMs?: number;
+  /** Records handled per sweep. */
+  sweepBatch?: number;
+  logger?: Logger;
+}
+
+export class OutboxRelay {
+  private readonly chains = new Map<string, Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<void>;
+  private readonly logger: Logger;
+  /** Events this relay has had stored by the bus (for tests and metrics). */
+  published = 0;
+
+  constructor(
+    private readonly model: Model<any>,
+    private readonly bus: Bus,
+    private readonly options: OutboxRelayOptions = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Publishes a record's pending events, in order, then removes them. Never throws: what cannot be
+   * published now stays in the record for the sweep. Calls for one record run one after another.
+   */
+  dispatch(doc: { id: string; outbox: OutboxEntry[] }): Promise<void> {
+    const entries = doc.outbox.map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload }));
+    return this.serialize(doc.id, () => this.publishAll(doc.id, entries));
+  }
+
+  /** Starts the periodic sweep (and runs one now: a previous process may have left events). */
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+    };
+    tick();
+    this.timer = setInterval(tick, this.options.sweepIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Stops sweeping and waits for publications in flight. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  /** Publishes everything still pending, oldest records first. */
+  async sweep(): Promise<void> {
+    try {
+      const pending = await this.model
+        .find({ 'outbox.0': { $exists: true } }, { outbox: 1 })
+        .limit(this.options.sweepBatch ?? 500)
+        .lean<{ _id: unknown; outbox: OutboxEntry[] }[]>();
+      await Promise.all(pending.map((d) => this.dispatch({ id: String(d._id), outbox: d.outbox })));
+    } catch (err) {
+      this.logger.warn('outbox: sweep failed', { err });
+    }
+  }
+
+  private serialize(id: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.chains.get(id) ?? Promise.resolve();
+    const next = previous.then(work);
+    this.chains.set(id, next);
+    void next.finally(() => {
+      if (this.chains.get(id) === next) this.chains.delete(id);
+    });
+    return next;
+  }
+
+  private async publishAll(id: string, entries: OutboxEntry[]): Promise<void> {
+    const done: string[] = [];
+    try {
+      for (const entry of entries) {
+        await this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId);
+        done.push(entry.msgId);
+        this.published++;
+      }
+    } catch (err) {
+      // Stop at the first failure: a later event must never overtake an earlier one.
+      this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
+    }
+    if (done.length === 0) return;
+    try {
+      await this.model.updateOne({ _id: id }, { $pull: { outbox: { msgId: { $in: done } } } });
+    } catch (err) {
+      // Published but not removed: it will be published again and dropped as a duplicate.
+      this.logger.warn('outbox: could not clear published events', { err, recordId: id });
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// Command ferretdb runs FerretDB embedded, on SQLite.
+//
+// Why a main of our own: `go install github.com/FerretDB/FerretDB/cmd/ferretdb@v1.24.2` builds a
+// binary that panics at start because its version file is not part of the module. Embedding the
+// library avoids that. This is the MongoDB-protocol stand-in for machines that cannot download mongod.
+package main
+
+import (
+	"context"
+	"flag"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	dir := flag.String("dir", "data", "directory for the SQLite files")
+	flag.Parse()
+
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		log.Fatalf("ferretdb: cannot create %s: %v", *dir, err)
+	}
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + *dir + "/",
+	})
+	if err != nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
+	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+}
