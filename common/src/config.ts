@@ -12,7 +12,10 @@ export const serviceEnvShape = {
   NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be one or more nats:// URLs, comma-separated'),
   JWT_KEY: z.string().min(8, 'must be at least 8 characters'),
   /** Unique per process (the pod name in a cluster). */
-  NATS_CLIENT_NAME: z.string().min(1).default(() => `${os.hostname()}-${process.pid}`),
+  NATS_CLIENT_NAME: z
+    .string()
+    .min(1)
+    .default(() => `${os.hostname()}-${process.pid}`),
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 };

@@ -65,7 +65,10 @@ export class JetStreamBus implements Bus {
   static async connect(options: JetStreamBusOptions): Promise<JetStreamBus> {
     const servers = Array.isArray(options.servers)
       ? options.servers
-      : options.servers.split(',').map((s) => s.trim()).filter(Boolean);
+      : options.servers
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
     const connection = await connect({
       servers,
       name: options.name,

@@ -108,10 +108,13 @@ describe('JetStream bus and Listener base (real nats-server)', () => {
     await publish(next);
     await waitFor(() => listener.handledEvents.length === 1);
     expect(listener.handledEvents).toEqual([next]);
-    const [letter] = await waitFor(async () => {
-      const all = await readDeadLetters(bus, 'g-limit');
-      return all.length ? all : null;
-    }, { timeoutMs: 15_000 });
+    const [letter] = await waitFor(
+      async () => {
+        const all = await readDeadLetters(bus, 'g-limit');
+        return all.length ? all : null;
+      },
+      { timeoutMs: 15_000 },
+    );
     expect(letter.reason).toMatch(/delivery limit \(3\) reached: cannot apply/);
   });
 

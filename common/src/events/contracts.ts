@@ -65,7 +65,5 @@ export function eventMessageId(subject: Subject, data: { id: string; version: nu
 
 /** Explains why a payload does not match its schema, one line, naming the fields. */
 export function describeSchemaError(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(payload)'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(payload)'}: ${issue.message}`).join('; ');
 }

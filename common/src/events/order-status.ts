@@ -12,8 +12,4 @@ export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus];
 export const ORDER_STATUSES = Object.values(OrderStatus) as [OrderStatus, ...OrderStatus[]];
 
 /** Statuses in which an order holds its ticket. */
-export const ACTIVE_ORDER_STATUSES: readonly OrderStatus[] = [
-  OrderStatus.Created,
-  OrderStatus.AwaitingPayment,
-  OrderStatus.Complete,
-];
+export const ACTIVE_ORDER_STATUSES: readonly OrderStatus[] = [OrderStatus.Created, OrderStatus.AwaitingPayment, OrderStatus.Complete];

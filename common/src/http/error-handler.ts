@@ -1,13 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { silentLogger, type Logger } from '../logger';
-import {
-  BadRequestError,
-  ConflictError,
-  HttpError,
-  NotFoundError,
-  PayloadTooLargeError,
-  ServiceUnavailableError,
-} from './errors';
+import { BadRequestError, ConflictError, HttpError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError } from './errors';
 
 /** Unknown routes: a JSON 404 like every other error. */
 export const notFound: RequestHandler = (req) => {

@@ -138,7 +138,10 @@ export class OutboxRelay {
     }
     if (done.length === 0) return;
     try {
-      await this.model.updateOne({ _id: id }, { $pull: { outbox: { msgId: { $in: done } } } });
+      // Events leave from the head, in order: pop the head only if it is the one just published (a
+      // relay elsewhere may have removed it already). Portable: FerretDB's $pull matches whole
+      // elements only, so a $pull by msgId would silently remove nothing there.
+      for (const msgId of done) await this.model.updateOne({ _id: id, 'outbox.0.msgId': msgId }, { $pop: { outbox: -1 } });
     } catch (err) {
       // Published but not removed: it will be published again and dropped as a duplicate.
       this.logger.warn('outbox: could not clear published events', { err, recordId: id });

@@ -32,7 +32,9 @@ export function chooseMongo(env: NodeJS.ProcessEnv = process.env): { kind: Mongo
   return { kind: 'ferretdb', binary: findBinary('ferretdb') };
 }
 
-export async function startMongoServer(options: { dataDir?: string; port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<MongoServerHandle> {
+export async function startMongoServer(
+  options: { dataDir?: string; port?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<MongoServerHandle> {
   const choice = chooseMongo(options.env);
   if (choice.kind === 'external') {
     const url = choice.url!.replace(/\/[^/?]*(\?.*)?$/, '') || choice.url!;

@@ -20,7 +20,12 @@ export interface NatsServerHandle {
 export async function startNatsServer(options: { storeDir?: string; port?: number } = {}): Promise<NatsServerHandle> {
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-nats-'));
-  const server = new ChildServer('nats-server', findBinary('nats-server'), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], port);
+  const server = new ChildServer(
+    'nats-server',
+    findBinary('nats-server'),
+    ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    port,
+  );
   await server.start();
   return {
     url: `nats://127.0.0.1:${port}`,

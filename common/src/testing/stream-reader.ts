@@ -13,7 +13,10 @@ export interface StoredMessage<T = unknown> {
  * Every message stored in a stream (optionally one subject's), read with an ephemeral ordered
  * consumer: tests assert what was really published, not what a mock saw.
  */
-export async function readStream<T = unknown>(bus: JetStreamBus, options: { subject?: string; stream?: string } = {}): Promise<StoredMessage<T>[]> {
+export async function readStream<T = unknown>(
+  bus: JetStreamBus,
+  options: { subject?: string; stream?: string } = {},
+): Promise<StoredMessage<T>[]> {
   const stream = options.stream ?? bus.streamName;
   const info = await bus.manager.streams.info(stream);
   if (info.state.messages === 0) return [];

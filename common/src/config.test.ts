@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { ConfigError, parseConfig, serviceEnvShape } from './config';
+
+const valid = { MONGO_URL: 'mongodb://localhost:27017/tickets', NATS_URL: 'nats://localhost:4222', JWT_KEY: 'a-long-enough-key' };
+
+describe('parseConfig', () => {
+  it('when every variable is valid, then a frozen typed object with defaults', () => {
+    const config = parseConfig(serviceEnvShape, valid);
+    expect(config.PORT).toBe(3000);
+    expect(config.JETSTREAM_REPLICAS).toBe(1);
+    expect(config.NATS_CLIENT_NAME).toMatch(/-\d+$/);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('when variables are missing or invalid, then one line names each of them', () => {
+    const env = { NATS_URL: 'http://wrong', JWT_KEY: 'a-long-enough-key', PORT: 'eighty' };
+    expect(() => parseConfig(serviceEnvShape, env)).toThrow(ConfigError);
+    try {
+      parseConfig(serviceEnvShape, env);
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).not.toMatch(/\n/);
+      expect(message).toMatch(/^config: /);
+      expect(message).toMatch(/MONGO_URL is required/);
+      expect(message).toMatch(/NATS_URL must be one or more nats:\/\/ URLs/);
+      expect(message).toMatch(/PORT/);
+    }
+  });
+
+  it('when a service adds its own variables, then they are parsed too', () => {
+    const config = parseConfig({ ...serviceEnvShape, EXPIRY: z.coerce.number().default(900) }, { ...valid, EXPIRY: '60' });
+    expect(config.EXPIRY).toBe(60);
+  });
+});

@@ -1,0 +1,109 @@
+import mongoose, { Schema, Types } from 'mongoose';
+import { OutboxRelay, outboxField, recordEvent, type WithOutbox } from './outbox';
+import { JetStreamBus } from '../bus/jetstream-bus';
+import { Subjects } from '../events/subjects';
+import type { TicketEventData, TicketUpdatedEvent } from '../events/contracts';
+import { startNatsServer, type NatsServerHandle } from '../testing/nats-server';
+import { readStream } from '../testing/stream-reader';
+import { testMongoUrl, waitFor } from '../testing/helpers';
+
+interface Item extends WithOutbox {
+  title: string;
+  price: number;
+  version: number;
+}
+const Item = mongoose.model<Item>(
+  'OutboxItem',
+  new Schema<Item>({ title: String, price: Number, ...outboxField }, { versionKey: 'version', optimisticConcurrency: true }),
+);
+
+const eventOf = (doc: { id: string; title: string; price: number }, version: number): TicketEventData => ({
+  id: doc.id,
+  version,
+  title: doc.title,
+  price: doc.price,
+  userId: 'u-1',
+});
+
+/** Saves a change together with its event, as a route does. */
+async function change(doc: mongoose.HydratedDocument<Item>, price: number) {
+  doc.price = price;
+  recordEvent<TicketUpdatedEvent>(doc, doc.isNew ? Subjects.TicketUpdated : Subjects.TicketUpdated, (v) => eventOf(doc, v));
+  await doc.save();
+  return doc;
+}
+
+describe('transactional outbox (real MongoDB-protocol server and nats-server)', () => {
+  let nats: NatsServerHandle;
+  let bus: JetStreamBus;
+  let relay: OutboxRelay;
+
+  beforeAll(async () => {
+    await mongoose.connect(testMongoUrl('outbox'));
+    nats = await startNatsServer();
+    bus = await JetStreamBus.connect({ servers: nats.url, name: 'outbox-test' });
+  });
+  beforeEach(() => {
+    relay = new OutboxRelay(Item, bus, { sweepIntervalMs: 100 });
+  });
+  afterEach(async () => {
+    await relay.stop();
+  });
+  afterAll(async () => {
+    await bus.close();
+    await nats.destroy();
+    await mongoose.disconnect();
+  });
+
+  const published = async (id: string) =>
+    (await readStream<TicketEventData>(bus, { subject: Subjects.TicketUpdated })).filter((m) => m.data.id === id).map((m) => m.data);
+
+  it('when a change is saved with its event, then the event carries the saved version and is removed once published', async () => {
+    const doc = await change(new Item({ title: 'gig', price: 5 }), 5);
+    await change(doc, 10);
+    expect(doc.version).toBe(1);
+    expect(doc.outbox.map((e) => JSON.parse(e.payload).version)).toEqual([0, 1]);
+    await relay.dispatch(doc);
+    expect((await published(doc.id)).map((e) => [e.version, e.price])).toEqual([
+      [0, 5],
+      [1, 10],
+    ]);
+    expect((await Item.findById(doc.id).lean())!.outbox).toEqual([]);
+  });
+
+  it('when the bus is down at write time, then the events wait in the record and are published in order once it returns', async () => {
+    const doc = await change(new Item({ title: 'festival', price: 5 }), 5);
+    await nats.stop();
+    await change(doc, 10);
+    await change(doc, 15);
+    await relay.dispatch(doc); // fails: nothing is lost, nothing is thrown
+    expect((await Item.findById(doc.id).lean())!.outbox).toHaveLength(3);
+    await nats.start();
+    relay.start();
+    const events = await waitFor(
+      async () => {
+        const all = await published(doc.id);
+        return all.length === 3 ? all : null;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(events.map((e) => e.version)).toEqual([0, 1, 2]);
+    expect(events.map((e) => e.price)).toEqual([5, 10, 15]);
+    await waitFor(async () => (await Item.findById(doc.id).lean())!.outbox.length === 0);
+  }, 40_000);
+
+  it('when a process died after writing but before publishing, then a new relay publishes what it left', async () => {
+    const orphan = await change(new Item({ _id: new Types.ObjectId(), title: 'orphan', price: 7 }), 7);
+    relay.start();
+    await waitFor(async () => (await published(orphan.id)).length === 1);
+    await waitFor(async () => (await Item.findById(orphan.id).lean())!.outbox.length === 0);
+  });
+
+  it('when the same record is dispatched by two relays at once, then each version is stored once and in order', async () => {
+    const doc = await change(new Item({ title: 'race', price: 1 }), 1);
+    for (let price = 2; price <= 6; price++) await change(doc, price);
+    const other = new OutboxRelay(Item, bus);
+    await Promise.all([relay.dispatch(doc), other.dispatch(doc), relay.dispatch(doc)]);
+    expect((await published(doc.id)).map((e) => e.version)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
