@@ -1,0 +1,56 @@
+import {
+  ACTIVE_ORDER_STATUSES,
+  Listener,
+  NotYetError,
+  Subjects,
+  type Bus,
+  type Logger,
+  type MessageContext,
+  type OrderCreatedEvent,
+  type OrderEventData,
+  type OutboxRelay,
+} from '@ticketing/common';
+import { QUEUE_GROUP_NAME } from '../queue-group';
+import { Ticket } from '../tickets/ticket.model';
+import { reserveTicket } from '../tickets/reservation';
+import { OrderRef } from './order-ref.model';
+
+/**
+ * An order was placed: its ticket is now reserved for it. Two durable writes, each safe to repeat:
+ * (1) the ticket with `orderId` and its `ticket:updated` (one save), then (2) the order's record.
+ * A crash between them is repaired on redelivery: the ticket already names this order, so it is
+ * not bumped again, and only the record is written. The event is acked after both.
+ */
+export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
+  readonly subject = Subjects.OrderCreated;
+  readonly queueGroupName = QUEUE_GROUP_NAME;
+
+  constructor(bus: Bus, private readonly relay: OutboxRelay, logger?: Logger) {
+    super(bus, logger);
+  }
+
+  protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<void> {
+    if (await OrderRef.exists({ _id: order.id })) {
+      logger.debug('order:created already applied', { orderId: order.id });
+      return;
+    }
+    if (ACTIVE_ORDER_STATUSES.includes(order.status)) await this.reserve(order);
+    // Upsert keyed by the order id: two copies racing on the same event both succeed, once.
+    await OrderRef.updateOne(
+      { _id: order.id },
+      { $setOnInsert: { ticketId: order.ticket.id, version: order.version, status: order.status } },
+      { upsert: true },
+    );
+  }
+
+  private async reserve(order: OrderEventData): Promise<void> {
+    const ticket = await Ticket.findById(order.ticket.id);
+    if (!ticket) throw new NotYetError(`ticket ${order.ticket.id} not found yet`);
+    if (ticket.orderId === order.id) return; // reserved before a crash or a concurrent delivery
+    // Another order's cancellation travels on order:updated and may simply not be applied yet.
+    if (ticket.orderId) throw new NotYetError(`ticket ${ticket.id} is still held by order ${ticket.orderId}`);
+    reserveTicket(ticket, order.id);
+    await ticket.save(); // a VersionError (concurrent edit) throws: the event is retried
+    void this.relay.dispatch(ticket);
+  }
+}

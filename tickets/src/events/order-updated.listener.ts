@@ -1,0 +1,57 @@
+import {
+  ACTIVE_ORDER_STATUSES,
+  Listener,
+  NotYetError,
+  Subjects,
+  type Bus,
+  type Logger,
+  type MessageContext,
+  type OrderEventData,
+  type OrderUpdatedEvent,
+  type OutboxRelay,
+} from '@ticketing/common';
+import { QUEUE_GROUP_NAME } from '../queue-group';
+import { Ticket } from '../tickets/ticket.model';
+import { releaseTicket } from '../tickets/reservation';
+import { OrderRef } from './order-ref.model';
+
+/**
+ * An order changed status. Applied in order of the order's version: version v needs v−1 applied
+ * here first (else it is retried shortly), and a version already applied is a duplicate (acked,
+ * no change). A cancelled order frees its ticket, but only if the ticket is still held by *that*
+ * order; a completed one keeps it reserved.
+ */
+export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
+  readonly subject = Subjects.OrderUpdated;
+  readonly queueGroupName = QUEUE_GROUP_NAME;
+
+  constructor(bus: Bus, private readonly relay: OutboxRelay, logger?: Logger) {
+    super(bus, logger);
+  }
+
+  protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<void> {
+    const ref = await OrderRef.findById(order.id).lean();
+    if (!ref) throw new NotYetError(`order ${order.id} not known yet (order:created not applied)`);
+    if (ref.version >= order.version) {
+      logger.debug('order:updated already applied', { orderId: order.id, version: order.version });
+      return;
+    }
+    if (ref.version < order.version - 1) {
+      throw new NotYetError(`order ${order.id} is at version ${ref.version} here, waiting for ${order.version - 1}`);
+    }
+    if (!ACTIVE_ORDER_STATUSES.includes(order.status)) await this.release(ref.ticketId, order.id);
+    // Advanced only from v−1: a crash before this line replays the step above, which is a no-op
+    // the second time (the ticket no longer names this order). Matching nothing means a
+    // concurrent delivery of this same version got here first, which is fine.
+    await OrderRef.updateOne({ _id: order.id, version: order.version - 1 }, { $set: { version: order.version, status: order.status } });
+  }
+
+  private async release(ticketId: string, orderId: string): Promise<void> {
+    const ticket = await Ticket.findById(ticketId);
+    if (!ticket) throw new Error(`ticket ${ticketId} of order ${orderId} is missing`);
+    if (ticket.orderId !== orderId) return; // already free, or held by a newer order
+    releaseTicket(ticket);
+    await ticket.save(); // a VersionError (concurrent change) throws: the event is retried
+    void this.relay.dispatch(ticket);
+  }
+}

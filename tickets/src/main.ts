@@ -1,0 +1,117 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import mongoose from 'mongoose';
+import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger } from '@ticketing/common';
+import { loadConfig, type TicketsConfig } from './config';
+import { createApp } from './app';
+import { createListeners, ticketsStats } from './events/listeners';
+import { Ticket } from './tickets/ticket.model';
+import { OrderRef } from './events/order-ref.model';
+import { readinessChecks } from './readiness';
+
+/** Past this, shutdown gives up waiting and exits with 1 (Kubernetes kills at 30 s anyway). */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+export interface RunningTickets {
+  port: number;
+  /** Stops taking requests and events, finishes the ones in flight, then closes every connection. */
+  stop(): Promise<void>;
+}
+
+/** Connects everything and starts serving. Exported so that a test can run the real start-up. */
+export async function startTickets(config: TicketsConfig, logger: Logger): Promise<RunningTickets> {
+  // While the database is unreachable a request fails within 2 s (503) instead of hanging.
+  mongoose.set('bufferTimeoutMS', 2000);
+  mongoose.connection.on('disconnected', () => logger.warn('mongo: disconnected'));
+  mongoose.connection.on('reconnected', () => logger.info('mongo: reconnected'));
+  await mongoose.connect(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+  // The listing's index and order_refs' collection exist before the first request or event.
+  await Promise.all([Ticket.init(), OrderRef.init()]);
+
+  const bus = await JetStreamBus.connect({
+    servers: config.NATS_URL,
+    name: config.NATS_CLIENT_NAME,
+    replicas: config.JETSTREAM_REPLICAS,
+    logger: logger.child({ component: 'bus' }),
+  });
+  const relay = new OutboxRelay(Ticket, bus, { logger: logger.child({ component: 'outbox' }) });
+  const listeners = createListeners(bus, relay, logger);
+
+  let stopping = false;
+  const app = createApp({
+    jwtKey: config.JWT_KEY,
+    relay,
+    logger,
+    readiness: readinessChecks(bus, () => stopping),
+    stats: () => ticketsStats(listeners, relay),
+  });
+
+  await listeners.orderCreated.listen();
+  await listeners.orderUpdated.listen();
+  relay.start();
+
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('tickets listening', { port });
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    stopping = true;
+    // No new connections; requests in flight run to the end (keep-alive idle ones are closed).
+    const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await httpClosed;
+    // Each listener finishes the event it is handling; the rest stay on the bus for another copy.
+    await Promise.all([listeners.orderCreated.close(), listeners.orderUpdated.close()]);
+    await relay.stop();
+    await bus.close();
+    await mongoose.disconnect();
+  };
+  return { port, stop: () => (stopped ??= stop()) };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(() => loadConfig());
+  const logger = createLogger({}, config.LOG_LEVEL);
+  let service: RunningTickets | undefined;
+  let exiting = false;
+
+  const shutdown = (why: string, code: number) => {
+    if (exiting) return;
+    exiting = true;
+    logger.info('tickets shutting down', { why });
+    setTimeout(() => {
+      logger.error('tickets: shutdown took too long, forcing exit', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    (service?.stop() ?? Promise.resolve()).then(
+      () => process.exit(code),
+      (err: unknown) => {
+        logger.error('tickets: shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => shutdown('SIGINT', 0));
+  // A stray rejection is a bug to fix, not a reason to drop every request in flight: log it loudly.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
+  // After an uncaught exception the process state is unknown: log, drain, exit non-zero.
+  process.on('uncaughtException', (err) => {
+    logger.error('uncaught exception', { err });
+    shutdown('uncaughtException', 1);
+  });
+
+  try {
+    service = await startTickets(config, logger);
+  } catch (err) {
+    logger.error('tickets failed to start', { err });
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void main();

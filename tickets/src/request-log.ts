@@ -1,0 +1,22 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from '@ticketing/common';
+
+/**
+ * One line per request with its id (the ingress's `X-Request-Id` if any, so a request can be
+ * followed across services), echoed back to the client. Probes are not logged: they are noise.
+ */
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.set('X-Request-Id', requestId);
+    if (req.path === '/healthz' || req.path === '/readyz') return next();
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.info('http request', { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) });
+    });
+    next();
+  };
+}

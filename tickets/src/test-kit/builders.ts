@@ -1,0 +1,38 @@
+import { Types } from 'mongoose';
+import { OrderStatus, recordEvent, Subjects, type OrderEventData, type OutboxRelay, type TicketCreatedEvent } from '@ticketing/common';
+import { Ticket, type TicketAttrs, type TicketDoc } from '../tickets/ticket.model';
+import { toTicketEventData } from '../tickets/ticket-events';
+
+export const newId = () => new Types.ObjectId().toHexString();
+
+/** A valid create/update body. */
+export const ticketBody = (overrides: Partial<{ title: unknown; price: unknown }> = {}) => ({
+  title: 'Concert',
+  price: 20,
+  ...overrides,
+});
+
+/**
+ * A stored ticket, created the way the API creates one (with its `ticket:created` in the outbox),
+ * published by `relay` if given. For arranging state that the test is not about.
+ */
+export async function buildTicket(attrs: Partial<TicketAttrs> = {}, relay?: OutboxRelay): Promise<TicketDoc> {
+  const ticket = Ticket.build({ title: 'Concert', price: 20, userId: 'owner-1', ...attrs });
+  recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
+  await ticket.save();
+  if (relay) await relay.dispatch(ticket);
+  return ticket;
+}
+
+/** An order event payload as the orders service publishes it. */
+export function buildOrderEvent(overrides: Partial<OrderEventData> = {}): OrderEventData {
+  return {
+    id: newId(),
+    version: 0,
+    status: OrderStatus.Created,
+    userId: 'buyer-1',
+    expiresAt: new Date(Date.now() + 15 * 60_000).toISOString(),
+    ticket: { id: newId(), price: 20 },
+    ...overrides,
+  };
+}

@@ -1,0 +1,56 @@
+import mongoose from 'mongoose';
+import type { Express } from 'express';
+import { JetStreamBus, OutboxRelay, silentLogger } from '@ticketing/common';
+import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
+import { createApp } from '../app';
+import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
+import { readinessChecks } from '../readiness';
+import { Ticket } from '../tickets/ticket.model';
+import { OrderRef } from '../events/order-ref.model';
+
+export interface TicketsHarness {
+  app: Express;
+  bus: JetStreamBus;
+  relay: OutboxRelay;
+  listeners: TicketsListeners;
+  nats: NatsServerHandle;
+}
+
+/**
+ * The service wired as `main.ts` wires it, on real servers: a nats-server of its own and a fresh
+ * database for this test file. Call at the top of a `describe`; the fields are set in `beforeAll`.
+ * Listeners only run when asked for, so route tests see no event handling they did not cause.
+ */
+export function useTicketsHarness(options: { listeners?: boolean } = {}): TicketsHarness {
+  const harness = {} as TicketsHarness;
+  beforeAll(async () => {
+    harness.nats = await startNatsServer();
+    await mongoose.connect(testMongoUrl('tickets'), { serverSelectionTimeoutMS: 5000 });
+    await Promise.all([Ticket.init(), OrderRef.init()]);
+    harness.bus = await JetStreamBus.connect({ servers: harness.nats.url, name: 'tickets-test' });
+    harness.relay = new OutboxRelay(Ticket, harness.bus, { sweepIntervalMs: 200 });
+    harness.listeners = createListeners(harness.bus, harness.relay);
+    harness.app = createApp({
+      jwtKey: TEST_JWT_KEY,
+      relay: harness.relay,
+      logger: silentLogger,
+      readiness: readinessChecks(harness.bus),
+      stats: () => ticketsStats(harness.listeners, harness.relay),
+    });
+    if (options.listeners) {
+      await harness.listeners.orderCreated.listen();
+      await harness.listeners.orderUpdated.listen();
+    }
+    harness.relay.start();
+  });
+  afterAll(async () => {
+    await harness.listeners?.orderCreated.close();
+    await harness.listeners?.orderUpdated.close();
+    await harness.relay?.stop();
+    await harness.bus?.close();
+    if (mongoose.connection.readyState === mongoose.ConnectionStates.connected) await mongoose.connection.dropDatabase();
+    await mongoose.disconnect();
+    await harness.nats?.destroy();
+  });
+  return harness;
+}

@@ -1,0 +1,23 @@
+import { NotFoundError, UnauthorizedError, type UserPayload } from '@ticketing/common';
+import type { Request } from 'express';
+import { Ticket, type TicketDoc } from './ticket.model';
+
+const OBJECT_ID = /^[0-9a-f]{24}$/i;
+
+/** The ticket with this id; a malformed id is simply a ticket that does not exist (404, not 500). */
+export async function findTicketOr404(id: unknown): Promise<TicketDoc> {
+  const ticket = typeof id === 'string' && OBJECT_ID.test(id) ? await Ticket.findById(id) : null;
+  if (!ticket) throw new NotFoundError('Ticket not found');
+  return ticket;
+}
+
+/** The signed-in user, for routes behind `requireAuth`. */
+export function signedInUser(req: Request): UserPayload {
+  if (!req.currentUser) throw new UnauthorizedError();
+  return req.currentUser;
+}
+
+/** A strong ETag of the ticket's version, the value a client sends back in `If-Match`. */
+export function versionTag(version: number): string {
+  return `"${version}"`;
+}
