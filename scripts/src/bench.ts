@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: measures, in one run on this machine, the raw limits of the bus and the
+ * database and what the whole system achieves on top of them, and prints a table and ratios.
+ *   --quick   smaller sizes (a smoke run, figures are rough)
+ *   --json    print the results as JSON
+ */
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { signToken } from '@ticketing/common';
+import { databaseUrl } from '@ticketing/common/testing';
+import { startStack } from './stack/stack';
+import { runStress } from './stress/run-stress';
+import { benchRawJetStream } from './bench/raw-jetstream';
+import { benchRawMongo } from './bench/raw-mongo';
+import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
+
+const JWT_KEY = 'bench-jwt-key-not-a-secret';
+
+async function main() {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const q = values.quick;
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
+  const stack = await startStack({ jwtKey: JWT_KEY, logDir, serviceEnv: { LOG_LEVEL: 'warn' } });
+  const token = signToken({ id: 'bench-user', email: 'bench@ticketing.dev' }, JWT_KEY, 3600);
+  try {
+    log('bench: raw JetStream publish → consume → ack…');
+    const jetstream = await benchRawJetStream(stack.natsUrl, q ? 5_000 : 50_000);
+    log('bench: raw MongoDB-protocol versioned updates…');
+    const mongo = await benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000);
+    log('bench: end-to-end saturation…');
+    const e2e = await benchEndToEndThroughput(stack, token, 64, q ? 10 : 60);
+    log('bench: replication lag at 100 updates/s…');
+    const lag = await benchLag(stack, token, 100, q ? 3 : 15);
+    const stressIterations = q ? 1_000 : 10_000;
+    log(`bench: stress, ${stressIterations} iterations (200 in flight)…`);
+    const stress = await runStress({ baseUrl: stack.url, token, iterations: stressIterations, concurrency: 200, convergeTimeoutMs: 120_000 });
+
+    const slower = Math.min(jetstream, mongo);
+    const results = {
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, MongoDB: ${stack.mongo!.kind}`,
+      rawJetStreamMsgsPerSec: Math.round(jetstream),
+      rawMongoUpdatesPerSec: Math.round(mongo),
+      endToEndUpdatesPerSec: Math.round(e2e),
+      endToEndOverSlowerRaw: Math.round((e2e / slower) * 100) / 100,
+      lagAt100PerSec: lag,
+      stress: { iterations: stressIterations, seconds: Math.round(stress.elapsedMs / 100) / 10, mismatches: stress.mismatches, httpErrors: stress.httpErrors },
+    };
+    if (values.json) {
+      console.log(JSON.stringify(results, null, 2));
+      return;
+    }
+    const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    console.log(`
+| measure | result | target |
+| --- | --- | --- |
+| raw JetStream: publish → consume → ack | ${results.rawJetStreamMsgsPerSec} msg/s | |
+| raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s | |
+| end to end: ticket updates applied in orders | ${results.endToEndUpdatesPerSec} updates/s | |
+| end to end ÷ slower raw limit | ${results.endToEndOverSlowerRaw} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
+| replication lag at 100 updates/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} samples) | p99 ≤ 50 ms (${mark(lag.p99 <= 50)}) |
+| stress ${stressIterations} iterations | ${results.stress.seconds} s, ${stress.mismatches} mismatches | 0 (${mark(stress.mismatches === 0)}) |
+
+machine: ${results.machine}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

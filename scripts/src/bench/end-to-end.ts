@@ -1,0 +1,88 @@
+import type { Stack } from '../stack/stack';
+import { percentile } from '../stress/percentiles';
+
+type Api = (method: string, path: string, body?: unknown) => Promise<any>;
+
+function apiFor(baseUrl: string, token: string): Api {
+  return async (method, path, body) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+}
+
+async function createTickets(api: Api, count: number, label: string): Promise<{ id: string; title: string }[]> {
+  const tickets = await Promise.all(Array.from({ length: count }, (_, i) => api('POST', '/api/tickets', { title: `${label}-${i}`, price: 1 })));
+  return tickets.map((t) => ({ id: t.id, title: t.title }));
+}
+
+async function ticketUpdatesHandled(stack: Stack): Promise<number> {
+  const all = await Promise.all(
+    stack.orders.filter((o) => o.running).map((o) => o.json<{ listeners: Record<string, { handled: number }> }>('/internal/stats')),
+  );
+  return all.reduce((sum, s) => sum + s.listeners['ticket:updated'].handled, 0);
+}
+
+/**
+ * Saturation: `tickets` tickets each updated `perTicket` times (one after another per ticket, all
+ * tickets at once); ticket updates per second applied in the orders replica, from the first PUT to
+ * the moment orders has applied the last one.
+ */
+export async function benchEndToEndThroughput(stack: Stack, token: string, tickets: number, perTicket: number): Promise<number> {
+  const api = apiFor(stack.url, token);
+  const created = await createTickets(api, tickets, 'bench-sat');
+  const before = await ticketUpdatesHandled(stack);
+  const total = tickets * perTicket;
+  const started = performance.now();
+  await Promise.all(
+    created.map(async (t) => {
+      for (let i = 1; i <= perTicket; i++) await api('PUT', `/api/tickets/${t.id}`, { title: t.title, price: 1 + i });
+    }),
+  );
+  for (;;) {
+    if ((await ticketUpdatesHandled(stack)) - before >= total) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return total / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Replication lag at a fixed offered rate: one update every 1000/rate ms (spread over tickets), each
+ * timed from its PUT's response to the moment the orders replica shows that version.
+ */
+export async function benchLag(stack: Stack, token: string, rate: number, seconds: number): Promise<{ p50: number; p99: number; max: number; samples: number }> {
+  const api = apiFor(stack.url, token);
+  const created = await createTickets(api, 64, 'bench-lag');
+  const replicaUrl = stack.orders[0].url;
+  const lags: number[] = [];
+  const total = rate * seconds;
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const ticket = created[i % created.length];
+    inFlight.push(
+      (async () => {
+        const updated = await api('PUT', `/api/tickets/${ticket.id}`, { title: ticket.title, price: 2 + i });
+        const returned = performance.now();
+        for (;;) {
+          const res = await fetch(`${replicaUrl}/api/orders/tickets/${ticket.id}`, { headers: { authorization: `Bearer ${token}` } });
+          const replica = res.ok ? ((await res.json()) as { version: number }) : null;
+          if (replica && replica.version >= updated.version) break;
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        lags.push(performance.now() - returned);
+      })(),
+    );
+  }
+  await Promise.all(inFlight);
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), max: round(percentile(lags, 100)), samples: lags.length };
+}

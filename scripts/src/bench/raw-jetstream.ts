@@ -1,0 +1,50 @@
+import { JetStreamBus, Listener, Subjects, eventMessageId, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
+import { Types } from 'mongoose';
+
+class CountingListener extends Listener<TicketUpdatedEvent> {
+  readonly subject = Subjects.TicketUpdated;
+  readonly queueGroupName = 'bench-raw';
+  count = 0;
+  onDone?: () => void;
+  constructor(
+    bus: JetStreamBus,
+    private readonly target: number,
+  ) {
+    super(bus);
+  }
+  protected async onMessage(): Promise<void> {
+    if (++this.count === this.target) this.onDone?.();
+  }
+}
+
+/**
+ * The bus alone: publish (stored, with a message id) → consume through our Listener base → ack.
+ * Messages per second, end to end through JetStream.
+ */
+export async function benchRawJetStream(natsUrl: string, messages: number): Promise<number> {
+  const bus = await JetStreamBus.connect({ servers: natsUrl, name: 'bench-raw', stream: 'BENCH_RAW', deadLetterStream: 'BENCH_RAW_DL' });
+  try {
+    const listener = new CountingListener(bus, messages);
+    const done = new Promise<void>((resolve) => (listener.onDone = resolve));
+    const id = new Types.ObjectId().toHexString();
+    const started = performance.now();
+    await listener.listen();
+    const window = 256;
+    for (let i = 0; i < messages; i += window) {
+      await Promise.all(
+        Array.from({ length: Math.min(window, messages - i) }, (_, k) => {
+          const data: TicketEventData = { id, version: i + k, title: 'bench', price: 10, userId: 'bench' };
+          return bus.publish(Subjects.TicketUpdated, data, eventMessageId(Subjects.TicketUpdated, data));
+        }),
+      );
+    }
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    await listener.close();
+    await bus.manager.streams.delete('BENCH_RAW');
+    await bus.manager.streams.delete('BENCH_RAW_DL');
+    return messages / seconds;
+  } finally {
+    await bus.close();
+  }
+}

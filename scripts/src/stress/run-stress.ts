@@ -1,0 +1,183 @@
+import { percentile } from './percentiles';
+
+export interface StressOptions {
+  baseUrl: string;
+  token: string;
+  iterations: number;
+  /** Iterations in flight at once (default: all at once, as the original script did). */
+  concurrency?: number;
+  /** How long replicas may take to converge after the last update. */
+  convergeTimeoutMs?: number;
+  /** Called about once a second while running. */
+  onProgress?: (progress: StressProgress) => void;
+}
+
+export interface StressProgress {
+  created: number;
+  updated: number;
+  converged: number;
+  iterations: number;
+}
+
+export interface Mismatch {
+  id: string;
+  expected: ReplicaView;
+  actual: ReplicaView | null;
+}
+
+interface ReplicaView {
+  id: string;
+  title: string;
+  price: number;
+  version: number;
+}
+
+export interface StressSummary {
+  iterations: number;
+  requests: number;
+  httpErrors: Record<string, number>;
+  /** Iterations that did not complete their three writes (see httpErrors). */
+  failedIterations: number;
+  mismatches: number;
+  firstMismatches: Mismatch[];
+  /** From the last update's response to every replica matching. */
+  convergeMs: number;
+  lagMs: { p50: number; p95: number; p99: number; max: number };
+  /** Writes (POST + PUTs) per second during the write phase. */
+  throughput: number;
+  elapsedMs: number;
+}
+
+class HttpStatusError extends Error {
+  constructor(readonly status: number | string) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/**
+ * The seed's proof: for each iteration create a ticket at 5, update it to 10, then 15; then every
+ * replica in orders must hold price 15 and version 2 with the same id and title — zero mistakes.
+ */
+export async function runStress(options: StressOptions): Promise<StressSummary> {
+  const { baseUrl, iterations } = options;
+  const concurrency = options.concurrency ?? iterations;
+  const convergeTimeoutMs = options.convergeTimeoutMs ?? 60_000;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.token}` };
+  const httpErrors: Record<string, number> = {};
+  let requests = 0;
+  const progress: StressProgress = { created: 0, updated: 0, converged: 0, iterations };
+  const run = Math.random().toString(36).slice(2, 8);
+
+  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+    requests++;
+    let res: Response;
+    try {
+      res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      httpErrors.network = (httpErrors.network ?? 0) + 1;
+      throw new HttpStatusError('network');
+    }
+    if (!res.ok) {
+      httpErrors[res.status] = (httpErrors[res.status] ?? 0) + 1;
+      await res.body?.cancel();
+      throw new HttpStatusError(res.status);
+    }
+    return res.json();
+  };
+
+  const tickets: { expected: ReplicaView; updatedAt: number; seenAt?: number }[] = [];
+  const ticker = options.onProgress && setInterval(() => options.onProgress!({ ...progress }), 1000);
+  const started = Date.now();
+
+  // Write phase: POST 5 → PUT 10 → PUT 15 per ticket, `concurrency` iterations at a time.
+  let next = 0;
+  const worker = async () => {
+    while (next < iterations) {
+      const i = next++;
+      try {
+        const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
+        progress.created++;
+        await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 10 });
+        const last = await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 15 });
+        progress.updated++;
+        tickets.push({ expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() });
+      } catch {
+        // counted in httpErrors; the run fails
+      }
+    }
+  };
+  const watchers: Promise<void>[] = [];
+  const writes = Promise.all(Array.from({ length: Math.min(concurrency, iterations) }, worker));
+  // Watch each ticket's replica from the moment its last update returned (replication lag).
+  const watched = new Set<number>();
+  const deadlineAfterWrites = { at: Infinity };
+  const watch = async (t: (typeof tickets)[number]) => {
+    for (;;) {
+      const replica = await readReplica(baseUrl, headers, t.expected.id);
+      if (replica && sameReplica(replica, t.expected)) {
+        t.seenAt = Date.now();
+        progress.converged++;
+        return;
+      }
+      if (Date.now() > deadlineAfterWrites.at) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const spawnWatchers = () => {
+    tickets.forEach((t, i) => {
+      if (!watched.has(i)) {
+        watched.add(i);
+        watchers.push(watch(t));
+      }
+    });
+  };
+  const spawner = setInterval(spawnWatchers, 5);
+  await writes;
+  const writesDone = Date.now();
+  clearInterval(spawner);
+  spawnWatchers();
+  deadlineAfterWrites.at = writesDone + convergeTimeoutMs;
+  await Promise.all(watchers);
+  const convergedAt = Date.now();
+  if (ticker) clearInterval(ticker);
+  options.onProgress?.({ ...progress });
+
+  // Verify every replica against what the source said, once more, after convergence.
+  const mismatches: Mismatch[] = [];
+  await Promise.all(
+    tickets.map(async (t) => {
+      const actual = await readReplica(baseUrl, headers, t.expected.id);
+      if (!actual || !sameReplica(actual, t.expected) || t.expected.version !== 2) mismatches.push({ id: t.expected.id, expected: t.expected, actual });
+    }),
+  );
+  const lags = tickets.filter((t) => t.seenAt !== undefined).map((t) => t.seenAt! - t.updatedAt);
+  return {
+    iterations,
+    requests,
+    httpErrors,
+    failedIterations: iterations - tickets.length,
+    mismatches: mismatches.length,
+    firstMismatches: mismatches.slice(0, 5),
+    convergeMs: convergedAt - writesDone,
+    lagMs: { p50: percentile(lags, 50), p95: percentile(lags, 95), p99: percentile(lags, 99), max: percentile(lags, 100) },
+    throughput: Math.round(((progress.created + 2 * progress.updated) / Math.max(1, writesDone - started)) * 1000),
+    elapsedMs: convergedAt - started,
+  };
+}
+
+async function readReplica(baseUrl: string, headers: Record<string, string>, id: string): Promise<ReplicaView | null> {
+  try {
+    const res = await fetch(`${baseUrl}/api/orders/tickets/${id}`, { headers });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    return (await res.json()) as ReplicaView;
+  } catch {
+    return null;
+  }
+}
+
+function sameReplica(a: ReplicaView, b: ReplicaView): boolean {
+  return a.id === b.id && a.title === b.title && a.price === b.price && a.version === b.version;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * `npm run token -- [--id ID] [--email EMAIL] [--hours N]`: prints a JWT signed with JWT_KEY (or the
+ * local stack's dev key), for curl: `-H "Authorization: Bearer $(npm run -s token)"`.
+ */
+import { parseArgs } from 'node:util';
+import { signToken } from '@ticketing/common';
+import { DEV_JWT_KEY } from './dev-key';
+
+const { values } = parseArgs({
+  options: {
+    id: { type: 'string', default: 'dev-user' },
+    email: { type: 'string', default: 'dev@ticketing.dev' },
+    hours: { type: 'string', default: '24' },
+  },
+});
+const hours = Number(values.hours);
+if (!(hours > 0)) {
+  console.error('token: --hours must be a positive number');
+  process.exit(2);
+}
+console.log(signToken({ id: values.id, email: values.email }, process.env.JWT_KEY ?? DEV_JWT_KEY, Math.round(hours * 3600)));
