@@ -1,0 +1,46 @@
+import { JetStreamBus, OutboxRelay, silentLogger } from '@ticketing/common';
+import { TEST_JWT_KEY, startNatsServer, testMongoUrl, type NatsServerHandle } from '@ticketing/common/testing';
+import mongoose from 'mongoose';
+import { createApp } from '../app';
+import { Order } from '../orders/order.model';
+import { Ticket } from '../tickets/ticket.model';
+
+export interface Harness {
+  nats: NatsServerHandle;
+  bus: JetStreamBus;
+  relay: OutboxRelay;
+  app: ReturnType<typeof createApp>;
+  close(): Promise<void>;
+}
+
+/**
+ * Real servers for one test file: a fresh database on the run's MongoDB-protocol server, a
+ * nats-server of its own, the outbox relay and the app built by createApp, as main.ts wires them.
+ */
+export async function startHarness(options: { clock?: () => Date; expirationSeconds?: number } = {}): Promise<Harness> {
+  await mongoose.connect(testMongoUrl('orders'));
+  await Promise.all([Ticket.init(), Order.init()]);
+  const nats = await startNatsServer();
+  const bus = await JetStreamBus.connect({ servers: nats.url, name: 'orders-test' });
+  const relay = new OutboxRelay(Order, bus, { sweepIntervalMs: 200 });
+  const app = createApp({
+    jwtKey: TEST_JWT_KEY,
+    relay,
+    logger: silentLogger,
+    readiness: { mongo: () => mongoose.connection.readyState === mongoose.ConnectionStates.connected, nats: () => bus.isConnected() },
+    clock: options.clock,
+    expirationSeconds: options.expirationSeconds ?? 900,
+  });
+  return {
+    nats,
+    bus,
+    relay,
+    app,
+    close: async () => {
+      await relay.stop();
+      await bus.close();
+      await nats.destroy();
+      await mongoose.disconnect();
+    },
+  };
+}

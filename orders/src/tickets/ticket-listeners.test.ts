@@ -1,0 +1,123 @@
+import { Subjects } from '@ticketing/common';
+import { sleep, waitFor } from '@ticketing/common/testing';
+import { Types } from 'mongoose';
+import { buildTicketEvent, publishTicketEvent } from '../test-support/builders';
+import { startHarness, type Harness } from '../test-support/harness';
+import { TicketCreatedListener } from './ticket-created.listener';
+import { TicketUpdatedListener } from './ticket-updated.listener';
+import { Ticket } from './ticket.model';
+
+describe('ticket replica listeners (real nats-server and MongoDB-protocol server)', () => {
+  let h: Harness;
+  let created: TicketCreatedListener;
+  let updated: TicketUpdatedListener;
+
+  beforeAll(async () => {
+    h = await startHarness();
+    created = new TicketCreatedListener(h.bus);
+    updated = new TicketUpdatedListener(h.bus);
+    await Promise.all([created.listen(), updated.listen()]);
+  });
+  afterAll(async () => {
+    await Promise.all([created.close(), updated.close()]);
+    await h.close();
+  });
+
+  const replica = (id: string) => Ticket.findById(id).lean();
+  const replicaAt = (id: string, version: number) => waitFor(async () => (await replica(id))?.version === version, { what: `replica at v${version}` });
+
+  it('when ticket:created arrives, then the replica has the source id, title, price and version', async () => {
+    const event = buildTicketEvent({ title: 'opera', price: 45.5 });
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, event);
+    const stored = await waitFor(() => replica(event.id));
+    expect(stored).toMatchObject({ title: 'opera', price: 45.5, version: 0, reservedBy: null });
+    expect(String(stored._id)).toBe(event.id);
+  });
+
+  it('when ticket:created is delivered again after an update, then it is acknowledged and changes nothing', async () => {
+    const v0 = buildTicketEvent({ title: 'jazz', price: 10 });
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0);
+    await waitFor(() => replica(v0.id));
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, price: 12 });
+    await replicaAt(v0.id, 1);
+    const before = { ...created.stats };
+
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0, 'redelivered-create-' + v0.id);
+
+    await waitFor(() => created.stats.handled === before.handled + 1);
+    expect(created.stats.retried).toBe(before.retried);
+    expect(await replica(v0.id)).toMatchObject({ title: 'jazz', price: 12, version: 1 });
+  });
+
+  it('when ticket:updated v1 follows v0, then it is applied and the version equals the source (not incremented again)', async () => {
+    const v0 = buildTicketEvent({ price: 10 });
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0);
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, title: 'renamed', price: 11 });
+    await replicaAt(v0.id, 1);
+    expect(await replica(v0.id)).toMatchObject({ title: 'renamed', price: 11, version: 1 });
+  });
+
+  it('when an older ticket:updated arrives after a newer one was applied, then it is acknowledged and changes nothing', async () => {
+    const v0 = buildTicketEvent({ price: 10 });
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0);
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, price: 11 });
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 2, price: 12 });
+    await replicaAt(v0.id, 2);
+    const before = { ...updated.stats };
+
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, price: 11 }, 'late-duplicate-' + v0.id);
+
+    await waitFor(() => updated.stats.handled === before.handled + 1);
+    expect(updated.stats.retried).toBe(before.retried);
+    expect(await replica(v0.id)).toMatchObject({ price: 12, version: 2 });
+  });
+
+  it('when ticket:updated v2 arrives before v1, then it is not acknowledged but retried, and applied once v1 is in', async () => {
+    const v0 = buildTicketEvent({ price: 10 });
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0);
+    await replicaAt(v0.id, 0);
+    const retriedBefore = updated.stats.retried;
+
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 2, price: 30 });
+    await waitFor(() => updated.stats.retried >= retriedBefore + 2, { what: 'v2 to be handed back at least twice' });
+    expect(await replica(v0.id)).toMatchObject({ price: 10, version: 0 });
+
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, price: 20 });
+    await replicaAt(v0.id, 2);
+    expect(await replica(v0.id)).toMatchObject({ price: 30, version: 2 });
+  });
+
+  it('when ticket:updated arrives before the ticket exists here, then it is retried and applied after ticket:created', async () => {
+    const v0 = buildTicketEvent({ price: 10 });
+    const retriedBefore = updated.stats.retried;
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, price: 15 });
+    await waitFor(() => updated.stats.retried > retriedBefore);
+    expect(await replica(v0.id)).toBeNull();
+
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0);
+    await replicaAt(v0.id, 1);
+    expect(await replica(v0.id)).toMatchObject({ price: 15, version: 1 });
+  });
+
+  it('when a reserved ticket is updated, then the reservation made by this service is kept', async () => {
+    const v0 = buildTicketEvent({ price: 10 });
+    await publishTicketEvent(h.bus, Subjects.TicketCreated, v0);
+    await replicaAt(v0.id, 0);
+    const orderId = new Types.ObjectId();
+    await Ticket.updateOne({ _id: v0.id }, { $set: { reservedBy: orderId } });
+
+    await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...v0, version: 1, orderId: orderId.toHexString() });
+    await replicaAt(v0.id, 1);
+    expect(String((await replica(v0.id))!.reservedBy)).toBe(orderId.toHexString());
+  });
+
+  it('when all is applied, then nothing is left unacknowledged on either durable consumer', async () => {
+    await sleep(200);
+    for (const durable of ['orders-service__ticket_created', 'orders-service__ticket_updated']) {
+      await waitFor(async () => {
+        const info = await h.bus.manager.consumers.info(h.bus.streamName, durable);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      }, { what: `${durable} drained` });
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import {
+  Listener,
+  NotYetError,
+  Subjects,
+  type MessageContext,
+  type TicketEventData,
+  type TicketUpdatedEvent,
+} from '@ticketing/common';
+import { QUEUE_GROUP_NAME } from '../queue-group';
+import { Ticket } from './ticket.model';
+
+/**
+ * Applies version v only onto v−1, in one conditional update, so concurrent deliveries of one
+ * ticket's events can never apply out of order or twice. `reservedBy` is left alone: it belongs to
+ * this service, not to the tickets service.
+ */
+export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
+  readonly subject = Subjects.TicketUpdated;
+  readonly queueGroupName = QUEUE_GROUP_NAME;
+
+  protected async onMessage(data: TicketEventData, context: MessageContext): Promise<void> {
+    const applied = await Ticket.updateOne(
+      { _id: data.id, version: data.version - 1 },
+      { $set: { title: data.title, price: data.price, version: data.version } },
+    );
+    if (applied.matchedCount === 1) return;
+
+    const replica = await Ticket.findById(data.id, { version: 1 }).lean();
+    if (!replica) throw new NotYetError(`ticket ${data.id} v${data.version}: the ticket is not replicated yet`);
+    if (replica.version >= data.version) {
+      context.logger.debug('ticket:updated duplicate ignored', { ticketId: data.id, version: data.version, replicaVersion: replica.version });
+      return;
+    }
+    throw new NotYetError(`ticket ${data.id} v${data.version}: replica is at v${replica.version}, waiting for v${data.version - 1}`);
+  }
+}
