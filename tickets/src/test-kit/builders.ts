@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { OrderStatus, recordEvent, Subjects, type OrderEventData, type OutboxRelay, type TicketCreatedEvent } from '@ticketing/common';
 import { Ticket, type TicketAttrs, type TicketDoc } from '../tickets/ticket.model';
 import { toTicketEventData } from '../tickets/ticket-events';
+import { saveTicket } from '../tickets/ticket-writes';
 
 export const newId = () => new Types.ObjectId().toHexString();
 
@@ -13,13 +14,14 @@ export const ticketBody = (overrides: Partial<{ title: unknown; price: unknown }
 });
 
 /**
- * A stored ticket, created the way the API creates one (with its `ticket:created` in the outbox),
- * published by `relay` if given. For arranging state that the test is not about.
+ * A stored ticket (version 0), for arranging state a test is not about. Given a relay, it is
+ * created as the API creates one: its `ticket:created` is recorded and published before this
+ * returns. Either way nothing is left in its outbox, so no background publication races the test.
  */
 export async function buildTicket(attrs: Partial<TicketAttrs> = {}, relay?: OutboxRelay): Promise<TicketDoc> {
   const ticket = Ticket.build({ title: 'Concert', price: 20, userId: 'owner-1', ...attrs });
-  recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
-  await ticket.save();
+  if (relay) recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
+  await saveTicket(ticket);
   if (relay) await relay.dispatch(ticket);
   return ticket;
 }

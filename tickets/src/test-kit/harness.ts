@@ -1,11 +1,12 @@
 import mongoose from 'mongoose';
 import type { Express } from 'express';
-import { JetStreamBus, OutboxRelay, silentLogger } from '@ticketing/common';
+import { JetStreamBus, silentLogger, type OutboxRelay } from '@ticketing/common';
 import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
 import { createApp } from '../app';
 import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
 import { readinessChecks } from '../readiness';
 import { Ticket } from '../tickets/ticket.model';
+import { createTicketRelay } from '../tickets/ticket-writes';
 import { OrderRef } from '../events/order-ref.model';
 
 export interface TicketsHarness {
@@ -28,7 +29,7 @@ export function useTicketsHarness(options: { listeners?: boolean } = {}): Ticket
     await mongoose.connect(testMongoUrl('tickets'), { serverSelectionTimeoutMS: 5000 });
     await Promise.all([Ticket.init(), OrderRef.init()]);
     harness.bus = await JetStreamBus.connect({ servers: harness.nats.url, name: 'tickets-test' });
-    harness.relay = new OutboxRelay(Ticket, harness.bus, { sweepIntervalMs: 200 });
+    harness.relay = createTicketRelay(harness.bus, { sweepIntervalMs: 200 });
     harness.listeners = createListeners(harness.bus, harness.relay);
     harness.app = createApp({
       jwtKey: TEST_JWT_KEY,

@@ -5,7 +5,7 @@ export const MAX_TITLE_LENGTH = 200;
 /** Above this a price is a typo or an attack, not a ticket. */
 export const MAX_PRICE = 1_000_000;
 
-const hasAtMostTwoDecimals = (value: number) => Math.round(value * 100) / 100 === value;
+export const hasAtMostTwoDecimals = (value: number) => Math.round(value * 100) / 100 === value;
 
 /**
  * The body of a create or a full update. Types are checked before anything else so that an

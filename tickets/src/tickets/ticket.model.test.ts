@@ -5,6 +5,7 @@ import { buildTicket } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 import { toTicketEventData } from './ticket-events';
+import { saveTicket } from './ticket-writes';
 
 describe('Ticket model (real MongoDB-protocol server)', () => {
   const t = useTicketsHarness();
@@ -30,7 +31,7 @@ describe('Ticket model (real MongoDB-protocol server)', () => {
     for (const title of ['v1', 'v2']) {
       ticket.set({ title });
       recordEvent<TicketUpdatedEvent>(ticket, Subjects.TicketUpdated, (version) => toTicketEventData(ticket, version));
-      await ticket.save();
+      await saveTicket(ticket);
       void t.relay.dispatch(ticket);
     }
     expect(ticket.version).toBe(2);

@@ -1,0 +1,107 @@
+import request from 'supertest';
+import { Subjects } from '@ticketing/common';
+import { authHeader, testToken } from '@ticketing/common/testing';
+import { useTicketsHarness } from '../test-kit/harness';
+import { ticketBody } from '../test-kit/builders';
+import { publishedTicketEvents } from '../test-kit/events';
+import { Ticket } from './ticket.model';
+
+describe('POST /api/tickets', () => {
+  const t = useTicketsHarness();
+  const create = (body: unknown, token = testToken({ id: 'seller-1' })) =>
+    request(t.app).post('/api/tickets').set(authHeader(token)).send(body as object);
+
+  it('when a signed-in user sends a valid ticket, then it is stored, answered 201 and ticket:created (version 0) is published', async () => {
+    const res = await create(ticketBody({ title: '  Concert  ', price: 19.99 }));
+
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f]{24}$/), title: 'Concert', price: 19.99, userId: 'seller-1', version: 0 });
+    expect(res.headers.etag).toBe('"0"');
+    const stored = await Ticket.findById(res.body.id).orFail();
+    expect(stored.toJSON()).toEqual(res.body);
+
+    const events = await publishedTicketEvents(t.bus, res.body.id);
+    expect(events).toEqual([
+      {
+        subject: Subjects.TicketCreated,
+        data: { id: res.body.id, version: 0, title: 'Concert', price: 19.99, userId: 'seller-1' },
+        msgId: `ticket:created:${res.body.id}:0`,
+      },
+    ]);
+  });
+
+  it('when nobody is signed in, then it is 401 and nothing is stored', async () => {
+    const before = await Ticket.countDocuments();
+    const res = await request(t.app).post('/api/tickets').send(ticketBody());
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ code: 'unauthorized', errors: [{ message: 'Not signed in' }] });
+    expect(await Ticket.countDocuments()).toBe(before);
+  });
+
+  it('when the token is signed with another key, then it is 401', async () => {
+    const res = await create(ticketBody(), testToken({}, 'some-other-key-123'));
+    expect(res.status).toBe(401);
+  });
+
+  it.each([
+    ['a missing title', { title: undefined }, 'title', 'Title is required'],
+    ['a blank title', { title: '   ' }, 'title', 'Title is required'],
+    ['a title that is not a string', { title: 42 }, 'title', 'Title must be a string'],
+    ['an operator object as title', { title: { $ne: '' } }, 'title', 'Title must be a string'],
+    ['a title over 200 characters', { title: 'x'.repeat(201) }, 'title', 'Title must be at most 200 characters'],
+    ['a missing price', { price: undefined }, 'price', 'Price is required'],
+    ['a price as a string', { price: '10' }, 'price', 'Price must be a number'],
+    ['an operator object as price', { price: { $gt: 0 } }, 'price', 'Price must be a number'],
+    ['a null price', { price: null }, 'price', 'Price is required'],
+    ['a zero price', { price: 0 }, 'price', 'Price must be greater than 0'],
+    ['a negative price', { price: -10 }, 'price', 'Price must be greater than 0'],
+    ['an absurd price', { price: 1e12 }, 'price', 'Price must be at most 1000000'],
+    ['a price with 3 decimals', { price: 10.005 }, 'price', 'Price must have at most 2 decimals'],
+  ])('when the body has %s, then it is 400 naming the field and nothing is stored', async (_case, overrides, field, message) => {
+    const before = await Ticket.countDocuments();
+    const res = await create(ticketBody(overrides));
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field, message }]);
+    expect(await Ticket.countDocuments()).toBe(before);
+  });
+
+  it('when the price is an overflowing number (1e999 parses to Infinity), then it is 400', async () => {
+    const res = await request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(testToken()))
+      .set('Content-Type', 'application/json')
+      .send('{"title":"Concert","price":1e999}');
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'price', message: 'Price must be greater than 0' }]);
+  });
+
+  it('when both fields are wrong, then the 400 names both', async () => {
+    const res = await create({ title: '', price: 'free' });
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['title', 'price']);
+  });
+
+  it('when the body is malformed JSON, then it is 400', async () => {
+    const res = await request(t.app).post('/api/tickets').set(authHeader(testToken())).set('Content-Type', 'application/json').send('{"title":');
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ message: 'Malformed JSON body' }]);
+  });
+
+  it('when the body is over 100kb, then it is 413 and nothing is stored', async () => {
+    const before = await Ticket.countDocuments();
+    const res = await create({ title: 'Concert', price: 10, notes: 'x'.repeat(110 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body.errors).toEqual([{ message: 'Request body too large' }]);
+    expect(await Ticket.countDocuments()).toBe(before);
+  });
+
+  it('when the client sends a userId, orderId or version, then they are ignored: the owner is the signed-in user', async () => {
+    const res = await create({ ...ticketBody(), userId: 'someone-else', orderId: 'a'.repeat(24), version: 7 });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ userId: 'seller-1', version: 0 });
+    expect(res.body).not.toHaveProperty('orderId');
+    const stored = await Ticket.findById(res.body.id).orFail();
+    expect(stored.orderId).toBeUndefined();
+    expect(stored.userId).toBe('seller-1');
+  });
+});
