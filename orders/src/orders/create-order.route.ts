@@ -13,7 +13,7 @@ import { orderEventData } from './order-event';
 import { orderView } from './order-view';
 import { Order } from './order.model';
 import type { OrderRouteDeps } from './route-deps';
-import { claimTicket, releaseTicket } from './ticket-claim';
+import { claimTicket, withdrawClaim } from './ticket-claim';
 
 /** `POST /api/orders { ticketId }`: reserves a free ticket for the caller. */
 export function createOrderRouter({ relay, clock, expirationSeconds }: OrderRouteDeps): Router {
@@ -43,7 +43,7 @@ export function createOrderRouter({ relay, clock, expirationSeconds }: OrderRout
         await order.save();
       } catch (err) {
         // Nothing was stored: give the ticket back now rather than after the claim's grace period.
-        await releaseTicket(ticket._id, order._id).catch(() => undefined);
+        await withdrawClaim(ticket._id, order._id).catch(() => undefined);
         throw err;
       }
       void relay.dispatch(order);

@@ -1,48 +1,46 @@
 import { ACTIVE_ORDER_STATUSES, ConflictError, NotFoundError } from '@ticketing/common';
 import type { Types } from 'mongoose';
+import { isDuplicateKey } from '../change-token';
 import { Ticket, type TicketReplica } from '../tickets/ticket.model';
 import { Order } from './order.model';
+import { TicketClaim, claimKey, type TicketClaimFields } from './ticket-claim.model';
 
 /**
- * A claim is written just before its order is inserted. If the holder order is missing, it is
- * either being inserted right now (keep out) or its insert failed / its process died (take it
- * over): after this long it can only be the latter.
+ * A claim is inserted just before its order. If the order is missing, it is either being inserted
+ * right now (keep out) or its insert failed / its process died (take over): after this long it
+ * can only be the latter.
  */
 export const CLAIM_GRACE_MS = 30_000;
 
 export const ALREADY_RESERVED = 'This ticket is already reserved by another order';
 
 /**
- * Reserves a ticket for an order with single-document conditional updates on the replica: of any
- * number of concurrent claims, exactly one matches `reservedBy: null` (or the stale holder).
- * Returns the replica as it was claimed, so the order carries the price it was reserved at.
+ * Reserves a ticket for an order: 404 if orders has no replica of it, 409 if an active order holds
+ * it or another request claims it at the same moment. Returns the replica (its price goes into the
+ * order:created event).
  */
 export async function claimTicket(ticketId: string, orderId: Types.ObjectId, now: Date): Promise<TicketReplica> {
-  const claim = { $set: { reservedBy: orderId, reservedAt: now } };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const claimed = await Ticket.findOneAndUpdate({ _id: ticketId, reservedBy: null }, claim, { new: true }).lean();
-    if (claimed) return claimed;
-
-    const current = await Ticket.findById(ticketId).lean();
-    if (!current) throw new NotFoundError('Ticket not found');
-    if (!current.reservedBy) continue; // released in between: claim again
-    if (!(await isStale(current, now))) throw new ConflictError(ALREADY_RESERVED);
-
-    // Conditional on the stale holder, so of several requests recovering it only one wins.
-    const taken = await Ticket.findOneAndUpdate({ _id: ticketId, reservedBy: current.reservedBy }, claim, { new: true }).lean();
-    if (taken) return taken;
+  const ticket = await Ticket.findById(ticketId).lean();
+  if (!ticket) throw new NotFoundError('Ticket not found');
+  const latest = await TicketClaim.findOne({ ticket: ticketId }).sort({ n: -1 }).lean();
+  if (latest && (await isActive(latest, now))) throw new ConflictError(ALREADY_RESERVED);
+  const n = latest ? latest.n + 1 : 0;
+  try {
+    await TicketClaim.create({ _id: claimKey(ticketId, n), ticket: ticketId, n, order: orderId, at: now });
+  } catch (err) {
+    if (isDuplicateKey(err)) throw new ConflictError(ALREADY_RESERVED);
+    throw err;
   }
-  throw new ConflictError(ALREADY_RESERVED);
+  return ticket;
 }
 
-/** Frees the ticket, but only if this order still holds it. */
-export async function releaseTicket(ticketId: Types.ObjectId, orderId: Types.ObjectId): Promise<void> {
-  await Ticket.updateOne({ _id: ticketId, reservedBy: orderId }, { $set: { reservedBy: null, reservedAt: null } });
+/** Withdraws a claim whose order could not be stored, so the ticket is free again at once. */
+export async function withdrawClaim(ticketId: Types.ObjectId | string, orderId: Types.ObjectId): Promise<void> {
+  await TicketClaim.deleteOne({ ticket: ticketId, order: orderId });
 }
 
-async function isStale(ticket: TicketReplica, now: Date): Promise<boolean> {
-  const holder = await Order.findById(ticket.reservedBy, { status: 1 }).lean();
-  if (holder) return !ACTIVE_ORDER_STATUSES.includes(holder.status);
-  const claimedAt = ticket.reservedAt?.getTime() ?? 0;
-  return now.getTime() - claimedAt > CLAIM_GRACE_MS;
+async function isActive(claim: TicketClaimFields, now: Date): Promise<boolean> {
+  const holder = await Order.findById(claim.order, { status: 1 }).lean();
+  if (holder) return ACTIVE_ORDER_STATUSES.includes(holder.status);
+  return now.getTime() - claim.at.getTime() <= CLAIM_GRACE_MS;
 }

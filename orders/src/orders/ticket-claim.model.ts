@@ -1,0 +1,33 @@
+import { Schema, model, type Types } from 'mongoose';
+
+/**
+ * The n-th reservation of a ticket. Claims are only ever inserted, keyed `<ticketId>:<n>`: of any
+ * number of requests that saw claim n−1 inactive, exactly one inserts claim n, on MongoDB and on
+ * the MongoDB-compatible server alike (a unique key is the one race-free arbiter both offer
+ * without transactions). A claim is active while its order is; cancelling frees the ticket with
+ * no write here.
+ */
+export interface TicketClaimFields {
+  _id: string;
+  ticket: Types.ObjectId;
+  n: number;
+  order: Types.ObjectId;
+  /** When the claim was made: a claim whose order never got stored is stale after a grace period. */
+  at: Date;
+}
+
+const ticketClaimSchema = new Schema<TicketClaimFields>(
+  {
+    _id: { type: String, required: true },
+    ticket: { type: Schema.Types.ObjectId, required: true },
+    n: { type: Number, required: true, min: 0 },
+    order: { type: Schema.Types.ObjectId, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false, collection: 'ticket_claims' },
+);
+ticketClaimSchema.index({ ticket: 1, n: -1 });
+
+export const TicketClaim = model<TicketClaimFields>('TicketClaim', ticketClaimSchema);
+
+export const claimKey = (ticketId: string, n: number) => `${ticketId}:${n}`;
