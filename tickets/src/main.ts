@@ -5,9 +5,8 @@ import { createLogger, JetStreamBus, loadConfigOrExit, type Logger } from '@tick
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
 import { createListeners, ticketsStats } from './events/listeners';
-import { Ticket } from './tickets/ticket.model';
 import { createTicketRelay } from './tickets/ticket-writes';
-import { OrderRef } from './events/order-ref.model';
+import { connectDatabase } from './database';
 import { readinessChecks } from './readiness';
 
 /** Past this, shutdown gives up waiting and exits with 1 (Kubernetes kills at 30 s anyway). */
@@ -22,12 +21,7 @@ export interface RunningTickets {
 /** Connects everything and starts serving. Exported so that a test can run the real start-up. */
 export async function startTickets(config: TicketsConfig, logger: Logger): Promise<RunningTickets> {
   // While the database is unreachable a request fails within 2 s (503) instead of hanging.
-  mongoose.set('bufferTimeoutMS', 2000);
-  mongoose.connection.on('disconnected', () => logger.warn('mongo: disconnected'));
-  mongoose.connection.on('reconnected', () => logger.info('mongo: reconnected'));
-  await mongoose.connect(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
-  // The listing's index and order_refs' collection exist before the first request or event.
-  await Promise.all([Ticket.init(), OrderRef.init()]);
+  await connectDatabase(config.MONGO_URL, logger);
 
   const bus = await JetStreamBus.connect({
     servers: config.NATS_URL,

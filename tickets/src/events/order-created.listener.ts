@@ -36,12 +36,7 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
       return;
     }
     if (ACTIVE_ORDER_STATUSES.includes(order.status)) await this.reserve(order);
-    // Upsert keyed by the order id: two copies racing on the same event both succeed, once.
-    await OrderRef.updateOne(
-      { _id: order.id },
-      { $setOnInsert: { ticketId: order.ticket.id, version: order.version, status: order.status } },
-      { upsert: true },
-    );
+    await recordOrder(order);
   }
 
   private async reserve(order: OrderEventData): Promise<void> {
@@ -53,5 +48,21 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
     reserveTicket(ticket, order.id);
     await saveTicket(ticket); // a VersionError (concurrent edit) throws: the event is retried
     void this.relay.dispatch(ticket);
+  }
+}
+
+/**
+ * Keyed by the order id, so recording it twice is harmless. Two deliveries racing here may see the
+ * loser's upsert fail on the unique `_id`: the order is recorded all the same.
+ */
+async function recordOrder(order: OrderEventData): Promise<void> {
+  try {
+    await OrderRef.updateOne(
+      { _id: order.id },
+      { $setOnInsert: { ticketId: order.ticket.id, version: order.version, status: order.status } },
+      { upsert: true },
+    );
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 11000) throw err;
   }
 }

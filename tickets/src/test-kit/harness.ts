@@ -5,9 +5,8 @@ import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } fr
 import { createApp } from '../app';
 import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
 import { readinessChecks } from '../readiness';
-import { Ticket } from '../tickets/ticket.model';
 import { createTicketRelay } from '../tickets/ticket-writes';
-import { OrderRef } from '../events/order-ref.model';
+import { connectDatabase } from '../database';
 
 export interface TicketsHarness {
   app: Express;
@@ -26,8 +25,7 @@ export function useTicketsHarness(options: { listeners?: boolean } = {}): Ticket
   const harness = {} as TicketsHarness;
   beforeAll(async () => {
     harness.nats = await startNatsServer();
-    await mongoose.connect(testMongoUrl('tickets'), { serverSelectionTimeoutMS: 5000 });
-    await Promise.all([Ticket.init(), OrderRef.init()]);
+    await connectDatabase(testMongoUrl('tickets'));
     harness.bus = await JetStreamBus.connect({ servers: harness.nats.url, name: 'tickets-test' });
     harness.relay = createTicketRelay(harness.bus, { sweepIntervalMs: 200 });
     harness.listeners = createListeners(harness.bus, harness.relay);
