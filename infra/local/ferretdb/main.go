@@ -28,7 +28,12 @@ func main() {
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dir + "/",
+		// _txlock=immediate: writers take the lock when their transaction begins, so concurrent
+		// writes wait for each other (busy_timeout) instead of failing with SQLITE_BUSY when a
+		// read transaction tries to upgrade to a write one; they may wait up to a minute under load.
+		// synchronous(normal): in WAL mode a commit survives a crash of the process (not of the
+		// machine) without an fsync per write. It is a stand-in for tests and laptops.
+		SQLiteURL: "file:" + *dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		log.Fatalf("ferretdb: %v", err)
