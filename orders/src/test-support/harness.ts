@@ -3,6 +3,8 @@ import { TEST_JWT_KEY, startNatsServer, testMongoUrl, type NatsServerHandle } fr
 import mongoose from 'mongoose';
 import { createApp } from '../app';
 import { Order } from '../orders/order.model';
+import { TicketCreatedListener } from '../tickets/ticket-created.listener';
+import { TicketUpdatedListener } from '../tickets/ticket-updated.listener';
 import { Ticket } from '../tickets/ticket.model';
 
 export interface Harness {
@@ -10,6 +12,8 @@ export interface Harness {
   bus: JetStreamBus;
   relay: OutboxRelay;
   app: ReturnType<typeof createApp>;
+  /** Started only when asked for. */
+  listeners?: { created: TicketCreatedListener; updated: TicketUpdatedListener };
   close(): Promise<void>;
 }
 
@@ -17,7 +21,7 @@ export interface Harness {
  * Real servers for one test file: a fresh database on the run's MongoDB-protocol server, a
  * nats-server of its own, the outbox relay and the app built by createApp, as main.ts wires them.
  */
-export async function startHarness(options: { clock?: () => Date; expirationSeconds?: number } = {}): Promise<Harness> {
+export async function startHarness(options: { clock?: () => Date; expirationSeconds?: number; listeners?: boolean } = {}): Promise<Harness> {
   await mongoose.connect(testMongoUrl('orders'));
   await Promise.all([Ticket.init(), Order.init()]);
   const nats = await startNatsServer();
@@ -31,12 +35,16 @@ export async function startHarness(options: { clock?: () => Date; expirationSeco
     clock: options.clock,
     expirationSeconds: options.expirationSeconds ?? 900,
   });
+  const listeners = options.listeners ? { created: new TicketCreatedListener(bus), updated: new TicketUpdatedListener(bus) } : undefined;
+  await Promise.all([listeners?.created.listen(), listeners?.updated.listen()]);
   return {
     nats,
     bus,
     relay,
     app,
+    listeners,
     close: async () => {
+      await Promise.all([listeners?.created.close(), listeners?.updated.close()]);
       await relay.stop();
       await bus.close();
       await nats.destroy();
