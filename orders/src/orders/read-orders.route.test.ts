@@ -1,0 +1,67 @@
+import { authHeader, testToken } from '@ticketing/common/testing';
+import request from 'supertest';
+import { givenTicket, newId } from '../test-support/builders';
+import { startHarness, type Harness } from '../test-support/harness';
+
+describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const placeOrder = async (token: string, ticket: { price?: number; title?: string } = {}) => {
+    const t = await givenTicket(ticket);
+    const res = await request(h.app).post('/api/orders').set(authHeader(token)).send({ ticketId: t.id }).expect(201);
+    return res.body;
+  };
+
+  it('when a user lists their orders, then they get only theirs, with their tickets, newest first', async () => {
+    const me = testToken({ id: 'lister' });
+    const first = await placeOrder(me, { title: 'first', price: 1 });
+    const second = await placeOrder(me, { title: 'second', price: 2 });
+    await placeOrder(testToken({ id: 'someone-else' }));
+
+    const res = await request(h.app).get('/api/orders').set(authHeader(me)).expect(200);
+
+    expect(res.body).toEqual([second, first]);
+    expect(res.body.map((o: { ticket: { title: string } }) => o.ticket.title)).toEqual(['second', 'first']);
+  });
+
+  it('when a user with no orders lists them, then an empty list', async () => {
+    const res = await request(h.app).get('/api/orders').set(authHeader(testToken())).expect(200);
+    expect(res.body).toEqual([]);
+  });
+
+  it('when a user fetches one of their orders, then 200 with it and its ticket', async () => {
+    const me = testToken();
+    const placed = await placeOrder(me, { title: 'recital', price: 30 });
+    const res = await request(h.app).get(`/api/orders/${placed.id}`).set(authHeader(me)).expect(200);
+    expect(res.body).toEqual(placed);
+    expect(res.body.ticket).toEqual({ id: placed.ticket.id, title: 'recital', price: 30 });
+    for (const internal of ['_id', '__v', 'outbox']) expect(res.body).not.toHaveProperty(internal);
+  });
+
+  it('when a user fetches someone else’s order, then 403 and nothing of it is shown', async () => {
+    const placed = await placeOrder(testToken());
+    const res = await request(h.app).get(`/api/orders/${placed.id}`).set(authHeader(testToken())).expect(403);
+    expect(res.body).toEqual({ code: 'forbidden', errors: [{ message: 'This order belongs to someone else' }] });
+  });
+
+  it.each([
+    ['does not exist', newId()],
+    ['is malformed', 'not-an-id'],
+    ['is 12 characters (which mongoose would take for an id)', 'aaaaaaaaaaaa'],
+  ])('when the order id %s, then 404', async (_what, id) => {
+    const res = await request(h.app).get(`/api/orders/${id}`).set(authHeader(testToken())).expect(404);
+    expect(res.body.errors).toEqual([{ message: 'Order not found' }]);
+  });
+
+  it('when not signed in, then listing and fetching are 401', async () => {
+    await request(h.app).get('/api/orders').expect(401);
+    await request(h.app).get(`/api/orders/${newId()}`).expect(401);
+  });
+});
