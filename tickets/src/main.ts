@@ -45,7 +45,14 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   await listeners.orderUpdated.listen();
   relay.start();
 
-  const server = http.createServer(app);
+  const server = http.createServer();
+  // A request that still arrives on an open connection during shutdown is served, then the
+  // connection is closed so that the client opens its next one elsewhere. (Before `app`, so
+  // that the header is set before anything is sent.)
+  server.on('request', (_req, res: http.ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+  });
+  server.on('request', app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, () => resolve());
@@ -56,10 +63,12 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     stopping = true;
-    // No new connections; requests in flight run to the end (keep-alive idle ones are closed).
+    // No new connections; requests in flight run to the end. Keep-alive connections are closed
+    // as soon as they are idle, instead of lingering until their keep-alive timeout.
     const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
     await httpClosed;
+    clearInterval(closeIdle);
     // Each listener finishes the event it is handling; the rest stay on the bus for another copy.
     await Promise.all([listeners.orderCreated.close(), listeners.orderUpdated.close()]);
     await relay.stop();

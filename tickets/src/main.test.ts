@@ -1,0 +1,90 @@
+import http from 'node:http';
+import mongoose from 'mongoose';
+import { createLogger, JetStreamBus, Subjects } from '@ticketing/common';
+import {
+  authHeader,
+  readStream,
+  sleep,
+  startNatsServer,
+  testMongoUrl,
+  testToken,
+  TEST_JWT_KEY,
+  type NatsServerHandle,
+} from '@ticketing/common/testing';
+import { loadConfig } from './config';
+import { startTickets, type RunningTickets } from './main';
+
+/** The real start-up and shutdown, on a real port: what Kubernetes sees. */
+describe('tickets process start-up and graceful shutdown', () => {
+  let nats: NatsServerHandle;
+  let service: RunningTickets;
+  let lines: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  beforeEach(async () => {
+    lines = [];
+    const config = loadConfig({ MONGO_URL: testMongoUrl('tickets'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0' });
+    service = await startTickets(config, createLogger({}, 'info', (line) => lines.push(JSON.parse(line))));
+  });
+  afterEach(async () => {
+    await service.stop();
+  });
+  afterAll(async () => {
+    await nats.destroy();
+  });
+
+  it('when started, then it logs one "tickets listening" line with its port and is ready', async () => {
+    expect(lines.filter((l) => l.message === 'tickets listening')).toEqual([expect.objectContaining({ level: 'info', port: service.port })]);
+    const ready = await fetch(`http://127.0.0.1:${service.port}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+
+  it('when stopped while a request is in flight, then that request completes (and its event is published) before everything closes', async () => {
+    const port = service.port;
+    const inFlight = startSlowPost(port, JSON.stringify({ title: 'Last call', price: 12 }));
+    await inFlight.started;
+
+    let stopDone = false;
+    const stopped = service.stop().then(() => (stopDone = true));
+    await sleep(200);
+    expect(stopDone).toBe(false); // still waiting for the request
+    inFlight.finish();
+    const res = await inFlight.response;
+    await stopped;
+
+    expect(res.status).toBe(201);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow(); // no longer listening
+    expect(mongoose.connection.readyState).toBe(mongoose.ConnectionStates.disconnected);
+    const reader = await JetStreamBus.connect({ servers: nats.url, name: 'main-test-reader' });
+    try {
+      const events = await readStream<{ id: string }>(reader, { subject: Subjects.TicketCreated });
+      expect(events.map((e) => e.data.id)).toContain(JSON.parse(res.text).id);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
+/** POSTs a ticket: headers and the first bytes now, the rest of the body when `finish` is called. */
+function startSlowPost(port: number, body: string) {
+  const req = http.request({
+    port,
+    host: '127.0.0.1',
+    method: 'POST',
+    path: '/api/tickets',
+    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...authHeader(testToken()) },
+  });
+  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+  });
+  // give the server a moment to accept the connection and start on the request
+  const started = new Promise<void>((resolve) => req.write(body.slice(0, 5), () => setTimeout(resolve, 100)));
+  return { response, started, finish: () => req.end(body.slice(5)) };
+}
