@@ -8,6 +8,8 @@ import { TicketUpdatedListener } from '../tickets/ticket-updated.listener';
 import { Ticket } from '../tickets/ticket.model';
 
 export interface Harness {
+  /** This file's database, to reconnect to it as a restarted process would. */
+  mongoUrl: string;
   nats: NatsServerHandle;
   bus: JetStreamBus;
   relay: OutboxRelay;
@@ -22,7 +24,8 @@ export interface Harness {
  * nats-server of its own, the outbox relay and the app built by createApp, as main.ts wires them.
  */
 export async function startHarness(options: { clock?: () => Date; expirationSeconds?: number; listeners?: boolean } = {}): Promise<Harness> {
-  await mongoose.connect(testMongoUrl('orders'));
+  const mongoUrl = testMongoUrl('orders');
+  await mongoose.connect(mongoUrl);
   await Promise.all([Ticket.init(), Order.init()]);
   const nats = await startNatsServer();
   const bus = await JetStreamBus.connect({ servers: nats.url, name: 'orders-test' });
@@ -38,6 +41,7 @@ export async function startHarness(options: { clock?: () => Date; expirationSeco
   const listeners = options.listeners ? { created: new TicketCreatedListener(bus), updated: new TicketUpdatedListener(bus) } : undefined;
   await Promise.all([listeners?.created.listen(), listeners?.updated.listen()]);
   return {
+    mongoUrl,
     nats,
     bus,
     relay,
