@@ -1,13 +1,5 @@
 import express, { type Express } from 'express';
-import {
-  currentUser,
-  errorHandler,
-  healthRouter,
-  notFound,
-  type Logger,
-  type OutboxRelay,
-  type ReadinessCheck,
-} from '@ticketing/common';
+import { currentUser, errorHandler, healthRouter, notFound, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';

@@ -23,7 +23,12 @@ describe('health, readiness, stats and unknown routes', () => {
   });
 
   it('when a readiness check is false, then /readyz is 503 naming it, while /healthz stays 200', async () => {
-    const app = createApp({ jwtKey: TEST_JWT_KEY, relay: t.relay, logger: silentLogger, readiness: { mongo: () => true, nats: () => false } });
+    const app = createApp({
+      jwtKey: TEST_JWT_KEY,
+      relay: t.relay,
+      logger: silentLogger,
+      readiness: { mongo: () => true, nats: () => false },
+    });
     const res = await request(app).get('/readyz');
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ status: 'unavailable', checks: { mongo: true, nats: false } });

@@ -26,7 +26,10 @@ describe('tickets process start-up and graceful shutdown', () => {
   beforeEach(async () => {
     lines = [];
     const config = loadConfig({ MONGO_URL: testMongoUrl('tickets'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0' });
-    service = await startTickets(config, createLogger({}, 'info', (line) => lines.push(JSON.parse(line))));
+    service = await startTickets(
+      config,
+      createLogger({}, 'info', (line) => lines.push(JSON.parse(line))),
+    );
   });
   afterEach(async () => {
     await service.stop();
@@ -36,7 +39,9 @@ describe('tickets process start-up and graceful shutdown', () => {
   });
 
   it('when started, then it logs one "tickets listening" line with its port and is ready', async () => {
-    expect(lines.filter((l) => l.message === 'tickets listening')).toEqual([expect.objectContaining({ level: 'info', port: service.port })]);
+    expect(lines.filter((l) => l.message === 'tickets listening')).toEqual([
+      expect.objectContaining({ level: 'info', port: service.port }),
+    ]);
     const ready = await fetch(`http://127.0.0.1:${service.port}/readyz`);
     expect(ready.status).toBe(200);
   });

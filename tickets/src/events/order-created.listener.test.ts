@@ -27,7 +27,12 @@ describe('order:created listener (real nats-server and MongoDB-protocol server)'
       [Subjects.TicketCreated, { id: ticket.id, version: 0, title: 'Concert', price: 20, userId: 'seller-1' }],
       [Subjects.TicketUpdated, { id: ticket.id, version: 1, title: 'Concert', price: 20, userId: 'seller-1', orderId: order.id }],
     ]);
-    expect(await OrderRef.findById(order.id).lean()).toEqual({ _id: order.id, ticketId: ticket.id, version: 0, status: OrderStatus.Created });
+    expect(await OrderRef.findById(order.id).lean()).toEqual({
+      _id: order.id,
+      ticketId: ticket.id,
+      version: 0,
+      status: OrderStatus.Created,
+    });
   });
 
   it('when the same order:created is delivered again, then it is acknowledged and nothing changes', async () => {

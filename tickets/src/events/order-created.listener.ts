@@ -26,7 +26,11 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
 
-  constructor(bus: Bus, private readonly relay: OutboxRelay, logger?: Logger) {
+  constructor(
+    bus: Bus,
+    private readonly relay: OutboxRelay,
+    logger?: Logger,
+  ) {
     super(bus, logger);
   }
 

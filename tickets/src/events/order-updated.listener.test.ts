@@ -105,7 +105,9 @@ describe('order:updated listener (real nats-server and MongoDB-protocol server)'
     const other = newId();
     await OrderRef.create({ _id: other, ticketId: ticket.id, version: 0, status: OrderStatus.Created });
 
-    await afterHandled(t.listeners.orderUpdated, () => updated(buildOrderEvent({ id: other, version: 1, status: OrderStatus.Cancelled, ticket: { id: ticket.id, price: 20 } })));
+    await afterHandled(t.listeners.orderUpdated, () =>
+      updated(buildOrderEvent({ id: other, version: 1, status: OrderStatus.Cancelled, ticket: { id: ticket.id, price: 20 } })),
+    );
 
     expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ orderId: order.id, version: 1 });
     expect(await OrderRef.findById(other).lean()).toMatchObject({ version: 1, status: OrderStatus.Cancelled });
@@ -115,7 +117,9 @@ describe('order:updated listener (real nats-server and MongoDB-protocol server)'
     const before = t.listeners.orderUpdated.stats.deadLettered;
     await t.bus.publish(Subjects.OrderUpdated, { ...buildOrderEvent(), version: -1, extra: true }, `bad-${newId()}`);
 
-    const letter = await waitFor(async () => (await readDeadLetters(t.bus, QUEUE_GROUP_NAME)).find((l) => l.subject === Subjects.OrderUpdated));
+    const letter = await waitFor(async () =>
+      (await readDeadLetters(t.bus, QUEUE_GROUP_NAME)).find((l) => l.subject === Subjects.OrderUpdated),
+    );
     expect(letter.reason).toMatch(/^malformed event: /);
     expect(letter.reason).toMatch(/version/);
     expect(t.listeners.orderUpdated.stats.deadLettered).toBe(before + 1);

@@ -26,7 +26,11 @@ export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
   readonly subject = Subjects.OrderUpdated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
 
-  constructor(bus: Bus, private readonly relay: OutboxRelay, logger?: Logger) {
+  constructor(
+    bus: Bus,
+    private readonly relay: OutboxRelay,
+    logger?: Logger,
+  ) {
     super(bus, logger);
   }
 

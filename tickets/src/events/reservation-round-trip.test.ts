@@ -11,7 +11,10 @@ describe('reservation round trip through the API (real nats-server and MongoDB-p
 
   it('when a ticket is ordered, then it is reserved and cannot be edited; when the order is cancelled, then it is free and editable again', async () => {
     const seller = testToken({ id: 'seller-1' });
-    const created = await request(t.app).post('/api/tickets').set(authHeader(seller)).send(ticketBody({ title: 'Concert', price: 20 }));
+    const created = await request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(seller))
+      .send(ticketBody({ title: 'Concert', price: 20 }));
     expect(created.status).toBe(201);
     const id: string = created.body.id;
     const order = buildOrderEvent({ ticket: { id, price: 20 } });
@@ -20,7 +23,10 @@ describe('reservation round trip through the API (real nats-server and MongoDB-p
 
     expect((await request(t.app).get(`/api/tickets/${id}`)).body).toMatchObject({ orderId: order.id, version: 1 });
     expect((await request(t.app).get('/api/tickets')).body.tickets.map((x: { id: string }) => x.id)).not.toContain(id);
-    const refused = await request(t.app).put(`/api/tickets/${id}`).set(authHeader(seller)).send(ticketBody({ price: 25 }));
+    const refused = await request(t.app)
+      .put(`/api/tickets/${id}`)
+      .set(authHeader(seller))
+      .send(ticketBody({ price: 25 }));
     expect(refused.status).toBe(400);
     expect(refused.body.errors).toEqual([{ message: 'The ticket is reserved by an order and cannot be edited' }]);
 
@@ -31,7 +37,11 @@ describe('reservation round trip through the API (real nats-server and MongoDB-p
     const freed = await request(t.app).get(`/api/tickets/${id}`);
     expect(freed.body).toEqual({ id, title: 'Concert', price: 20, userId: 'seller-1', version: 2 });
     expect((await request(t.app).get('/api/tickets')).body.tickets.map((x: { id: string }) => x.id)).toContain(id);
-    const edited = await request(t.app).put(`/api/tickets/${id}`).set(authHeader(seller)).set('If-Match', '"2"').send(ticketBody({ price: 25 }));
+    const edited = await request(t.app)
+      .put(`/api/tickets/${id}`)
+      .set(authHeader(seller))
+      .set('If-Match', '"2"')
+      .send(ticketBody({ price: 25 }));
     expect(edited.status).toBe(200);
     expect(edited.body.version).toBe(3);
 

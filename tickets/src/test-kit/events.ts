@@ -14,10 +14,13 @@ export interface PublishedTicketEvent {
  * so "no event" is an answer, not a race.
  */
 export async function publishedTicketEvents(bus: JetStreamBus, ticketId: string): Promise<PublishedTicketEvent[]> {
-  await waitFor(async () => {
-    const ticket = await Ticket.findById(ticketId, { outbox: 1 }).lean();
-    return ticket !== null && ticket.outbox.length === 0;
-  }, { what: `ticket ${ticketId}'s outbox to be published` });
+  await waitFor(
+    async () => {
+      const ticket = await Ticket.findById(ticketId, { outbox: 1 }).lean();
+      return ticket !== null && ticket.outbox.length === 0;
+    },
+    { what: `ticket ${ticketId}'s outbox to be published` },
+  );
   const stored = await readStream<TicketEventData>(bus);
   return stored
     .filter((m) => m.subject.startsWith('ticket:') && m.data.id === ticketId)

@@ -9,13 +9,22 @@ import { Ticket } from './ticket.model';
 describe('POST /api/tickets', () => {
   const t = useTicketsHarness();
   const create = (body: unknown, token = testToken({ id: 'seller-1' })) =>
-    request(t.app).post('/api/tickets').set(authHeader(token)).send(body as object);
+    request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(token))
+      .send(body as object);
 
   it('when a signed-in user sends a valid ticket, then it is stored, answered 201 and ticket:created (version 0) is published', async () => {
     const res = await create(ticketBody({ title: '  Concert  ', price: 19.99 }));
 
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.stringMatching(/^[0-9a-f]{24}$/), title: 'Concert', price: 19.99, userId: 'seller-1', version: 0 });
+    expect(res.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{24}$/),
+      title: 'Concert',
+      price: 19.99,
+      userId: 'seller-1',
+      version: 0,
+    });
     expect(res.headers.etag).toBe('"0"');
     const stored = await Ticket.findById(res.body.id).orFail();
     expect(stored.toJSON()).toEqual(res.body);
@@ -82,7 +91,11 @@ describe('POST /api/tickets', () => {
   });
 
   it('when the body is malformed JSON, then it is 400', async () => {
-    const res = await request(t.app).post('/api/tickets').set(authHeader(testToken())).set('Content-Type', 'application/json').send('{"title":');
+    const res = await request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(testToken()))
+      .set('Content-Type', 'application/json')
+      .send('{"title":');
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ message: 'Malformed JSON body' }]);
   });

@@ -38,16 +38,14 @@ describe('GET /api/tickets', () => {
     const seen: string[][] = [];
     let cursor: string | null = null;
     do {
-      const res: request.Response = await request(t.app).get('/api/tickets').query({ limit: 3, ...(cursor ? { cursor } : {}) });
+      const res: request.Response = await request(t.app)
+        .get('/api/tickets')
+        .query({ limit: 3, ...(cursor ? { cursor } : {}) });
       expect(res.status).toBe(200);
       seen.push(res.body.tickets.map((x: { title: string }) => x.title));
       cursor = res.body.nextCursor;
     } while (cursor);
-    expect(seen).toEqual([
-      ['t6', 't5', 't4'],
-      ['t3', 't2', 't1'],
-      ['t0'],
-    ]);
+    expect(seen).toEqual([['t6', 't5', 't4'], ['t3', 't2', 't1'], ['t0']]);
   });
 
   it('when no limit is given, then 20 are returned', async () => {

@@ -9,13 +9,19 @@ export const MAX_PAGE_SIZE = 100;
 const listRules = [
   query('limit')
     .optional()
-    .isString().withMessage('limit must be given once').bail()
-    .isInt({ min: 1, max: MAX_PAGE_SIZE, allow_leading_zeroes: false }).withMessage(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+    .isString()
+    .withMessage('limit must be given once')
+    .bail()
+    .isInt({ min: 1, max: MAX_PAGE_SIZE, allow_leading_zeroes: false })
+    .withMessage(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}`)
     .toInt(),
   query('cursor')
     .optional()
-    .isString().withMessage('cursor must be given once').bail()
-    .isMongoId().withMessage('cursor must be a nextCursor value from a previous page'),
+    .isString()
+    .withMessage('cursor must be given once')
+    .bail()
+    .isMongoId()
+    .withMessage('cursor must be a nextCursor value from a previous page'),
 ];
 
 /** Free (unreserved) tickets, newest first, one page at a time: `nextCursor` fetches the next. */

@@ -28,9 +28,12 @@ describe('GET /api/tickets/:id', () => {
     expect(res.body).toEqual({ code: 'not_found', errors: [{ message: 'Ticket not found' }] });
   });
 
-  it.each(['not-an-id', '123', 'zzzzzzzzzzzzzzzzzzzzzzzz', 'abcdefghijkl'])('when the id is malformed (%s), then it is 404, never 500', async (id) => {
-    const res = await request(t.app).get(`/api/tickets/${id}`);
-    expect(res.status).toBe(404);
-    expect(res.body.errors).toEqual([{ message: 'Ticket not found' }]);
-  });
+  it.each(['not-an-id', '123', 'zzzzzzzzzzzzzzzzzzzzzzzz', 'abcdefghijkl'])(
+    'when the id is malformed (%s), then it is 404, never 500',
+    async (id) => {
+      const res = await request(t.app).get(`/api/tickets/${id}`);
+      expect(res.status).toBe(404);
+      expect(res.body.errors).toEqual([{ message: 'Ticket not found' }]);
+    },
+  );
 });

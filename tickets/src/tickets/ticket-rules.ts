@@ -13,18 +13,34 @@ export const hasAtMostTwoDecimals = (value: number) => Math.round(value * 100) /
  */
 export const ticketBodyRules: ValidationChain[] = [
   body('title')
-    .exists({ values: 'null' }).withMessage('Title is required').bail()
-    .isString().withMessage('Title must be a string').bail()
+    .exists({ values: 'null' })
+    .withMessage('Title is required')
+    .bail()
+    .isString()
+    .withMessage('Title must be a string')
+    .bail()
     .trim()
-    .notEmpty().withMessage('Title is required').bail()
-    .isLength({ max: MAX_TITLE_LENGTH }).withMessage(`Title must be at most ${MAX_TITLE_LENGTH} characters`),
+    .notEmpty()
+    .withMessage('Title is required')
+    .bail()
+    .isLength({ max: MAX_TITLE_LENGTH })
+    .withMessage(`Title must be at most ${MAX_TITLE_LENGTH} characters`),
   body('price')
-    .exists({ values: 'null' }).withMessage('Price is required').bail()
+    .exists({ values: 'null' })
+    .withMessage('Price is required')
+    .bail()
     // typeof, not isFloat: a string such as "10" is a client bug we do not guess about
-    .custom((value) => typeof value === 'number').withMessage('Price must be a number').bail()
-    .custom((value: number) => Number.isFinite(value) && value > 0).withMessage('Price must be greater than 0').bail()
-    .custom((value: number) => value <= MAX_PRICE).withMessage(`Price must be at most ${MAX_PRICE}`).bail()
-    .custom(hasAtMostTwoDecimals).withMessage('Price must have at most 2 decimals'),
+    .custom((value) => typeof value === 'number')
+    .withMessage('Price must be a number')
+    .bail()
+    .custom((value: number) => Number.isFinite(value) && value > 0)
+    .withMessage('Price must be greater than 0')
+    .bail()
+    .custom((value: number) => value <= MAX_PRICE)
+    .withMessage(`Price must be at most ${MAX_PRICE}`)
+    .bail()
+    .custom(hasAtMostTwoDecimals)
+    .withMessage('Price must have at most 2 decimals'),
 ];
 
 export interface TicketBody {

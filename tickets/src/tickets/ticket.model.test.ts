@@ -43,7 +43,11 @@ describe('Ticket model (real MongoDB-protocol server)', () => {
       [Subjects.TicketUpdated, 1, 'v1'],
       [Subjects.TicketUpdated, 2, 'v2'],
     ]);
-    expect(events.map((e) => e.msgId)).toEqual([`ticket:created:${ticket.id}:0`, `ticket:updated:${ticket.id}:1`, `ticket:updated:${ticket.id}:2`]);
+    expect(events.map((e) => e.msgId)).toEqual([
+      `ticket:created:${ticket.id}:0`,
+      `ticket:updated:${ticket.id}:1`,
+      `ticket:updated:${ticket.id}:2`,
+    ]);
   });
 
   it('when a ticket is built with an id, then it is stored under that id, and its JSON shows id and version but no _id, __v or outbox', async () => {

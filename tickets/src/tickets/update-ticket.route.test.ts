@@ -173,7 +173,9 @@ describe('PUT /api/tickets/:id', () => {
       const updates = (await publishedTicketEvents(t.bus, ticket.id)).filter((e) => e.subject === Subjects.TicketUpdated);
       // every successful answer is exactly one published event, with the same version and title
       expect(updates.map((e) => e.data).sort((x, y) => x.version - y.version)).toEqual(
-        applied.map(({ id, version, title, price, userId }) => ({ id, version, title, price, userId })).sort((x, y) => x.version - y.version),
+        applied
+          .map(({ id, version, title, price, userId }) => ({ id, version, title, price, userId }))
+          .sort((x, y) => x.version - y.version),
       );
       const last = applied.find((r) => r.version === applied.length);
       expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ title: last.title, version: applied.length });

@@ -1,0 +1,42 @@
+import request from 'supertest';
+import { Subjects } from '@ticketing/common';
+import { authHeader, sleep, testToken } from '@ticketing/common/testing';
+import { useTicketsHarness } from '../test-kit/harness';
+import { ticketBody } from '../test-kit/builders';
+import { publishedTicketEvents } from '../test-kit/events';
+import { Ticket } from './ticket.model';
+
+describe('no lost events: the outbox (real nats-server and MongoDB-protocol server)', () => {
+  const t = useTicketsHarness();
+
+  it('when the bus is down during a create and an edit, then both succeed and their events are published in order once it is back', async () => {
+    const token = testToken({ id: 'seller-1' });
+    await t.nats.stop();
+    let id: string;
+    try {
+      const created = await request(t.app)
+        .post('/api/tickets')
+        .set(authHeader(token))
+        .send(ticketBody({ price: 10 }));
+      expect(created.status).toBe(201);
+      id = created.body.id;
+      const edited = await request(t.app)
+        .put(`/api/tickets/${id}`)
+        .set(authHeader(token))
+        .send(ticketBody({ price: 11 }));
+      expect(edited.status).toBe(200);
+      await sleep(300);
+      // nothing could be published: both events wait in the ticket itself
+      const pending = await Ticket.findById(id, { outbox: 1 }).lean().orFail();
+      expect(pending.outbox.map((e) => e.msgId)).toEqual([`ticket:created:${id}:0`, `ticket:updated:${id}:1`]);
+    } finally {
+      await t.nats.start();
+    }
+
+    const events = await publishedTicketEvents(t.bus, id);
+    expect(events.map((e) => [e.subject, e.data.version, e.data.price])).toEqual([
+      [Subjects.TicketCreated, 0, 10],
+      [Subjects.TicketUpdated, 1, 11],
+    ]);
+  }, 30_000);
+});
