@@ -70,10 +70,19 @@ function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server
   });
 }
 
-/** Stops accepting connections, lets requests in flight finish, and drops idle keep-alive sockets. */
+/**
+ * Stops accepting connections and lets requests in flight finish. Keep-alive sockets are closed as
+ * soon as they are idle, including those whose last request finishes during the shutdown, which
+ * would otherwise hold `close()` open for the keep-alive timeout.
+ */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
+    const dropIdle = setInterval(() => server.closeIdleConnections(), 50);
+    server.close((err) => {
+      clearInterval(dropIdle);
+      if (err) reject(err);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }

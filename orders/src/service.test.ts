@@ -1,0 +1,71 @@
+import { JetStreamBus, Subjects, createLogger, type OrderEventData } from '@ticketing/common';
+import { TEST_JWT_KEY, authHeader, readStream, sleep, startNatsServer, testMongoUrl, testToken, waitFor, type NatsServerHandle } from '@ticketing/common/testing';
+import http from 'node:http';
+import request from 'supertest';
+import { loadConfig } from './config';
+import { startOrders, type RunningOrders } from './service';
+import { buildTicketEvent, newId, publishTicketEvent } from './test-support/builders';
+
+describe('the orders service as main.ts runs it (real servers)', () => {
+  let nats: NatsServerHandle;
+  let bus: JetStreamBus;
+  let service: RunningOrders;
+  const logs: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    bus = await JetStreamBus.connect({ servers: nats.url, name: 'tickets-stand-in' });
+    const config = loadConfig({ PORT: '0', MONGO_URL: testMongoUrl('orders'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, NATS_CLIENT_NAME: 'orders-under-test' });
+    service = await startOrders(config, createLogger({ service: 'orders' }, 'info', (line) => logs.push(JSON.parse(line))));
+  });
+  afterAll(async () => {
+    await service.stop();
+    await bus.close();
+    await nats.destroy();
+  });
+
+  const api = () => request(`http://127.0.0.1:${service.port}`);
+
+  it('when a ticket is published by the tickets service, then it can be ordered over HTTP, order:created is published, and the stats count both', async () => {
+    await api().get('/readyz').expect(200);
+    const ticket = buildTicketEvent({ price: 15 });
+    await publishTicketEvent(bus, Subjects.TicketCreated, ticket);
+    await waitFor(async () => (await api().get(`/api/orders/tickets/${ticket.id}`)).status === 200, { what: 'the replica' });
+
+    const res = await api().post('/api/orders').set(authHeader(testToken())).send({ ticketId: ticket.id }).expect(201);
+
+    await waitFor(async () => (await readStream<OrderEventData>(bus, { subject: Subjects.OrderCreated })).some((m) => m.data.id === res.body.id));
+    const stats = await waitFor(async () => {
+      const body = (await api().get('/internal/stats')).body;
+      return body.outbox.published === 1 ? body : null;
+    });
+    expect(stats.listeners['ticket:created']).toEqual({ handled: 1, retried: 0, deadLettered: 0 });
+    expect(stats.listeners['ticket:updated']).toEqual({ handled: 0, retried: 0, deadLettered: 0 });
+  });
+
+  it('when it is stopped during a request, then that request is finished, new ones are refused, and it disconnects cleanly', async () => {
+    const body = JSON.stringify({ ticketId: newId() });
+    const inFlight = http.request({
+      host: '127.0.0.1',
+      port: service.port,
+      method: 'POST',
+      path: '/api/orders',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...authHeader(testToken()) },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      inFlight.on('response', (res) => resolve(res.statusCode ?? 0));
+      inFlight.on('error', reject);
+    });
+    inFlight.write(body.slice(0, 5));
+    await sleep(50);
+
+    const stopped = service.stop();
+    await sleep(100);
+    inFlight.end(body.slice(5));
+
+    expect(await answered).toBe(404); // an unknown ticket: the request ran to the end, against a live database
+    await stopped;
+    await expect(api().get('/healthz')).rejects.toThrow(/ECONNREFUSED/);
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+  });
+});
