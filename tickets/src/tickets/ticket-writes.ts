@@ -1,6 +1,6 @@
+import type { UpdateQuery } from 'mongoose';
 import { OutboxRelay, type Bus, type OutboxRelayOptions } from '@ticketing/common';
 import { KeyedLock } from '../keyed-lock';
-import type { UpdateQuery } from 'mongoose';
 import { Ticket, type TicketDoc, type TicketFields } from './ticket.model';
 
 /**
