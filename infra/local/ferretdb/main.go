@@ -10,7 +10,9 @@ import (
 	"flag"
 	"log"
 	"os"
+	"net"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -25,8 +27,11 @@ func main() {
 		log.Fatalf("ferretdb: cannot create %s: %v", *dir, err)
 	}
 
+	// FerretDB itself listens on a Unix socket; clients reach it through the write-lock proxy.
+	socket := filepath.Join(*dir, "ferretdb.sock")
+	_ = os.Remove(socket)
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{Unix: socket},
 		Handler:   "sqlite",
 		// _txlock=immediate: writers take the lock when their transaction begins, so concurrent
 		// writes wait for each other (busy_timeout) instead of failing with SQLITE_BUSY when a
@@ -42,8 +47,21 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	front, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+	go func() {
+		if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Fatalf("ferretdb: %v", err)
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		_ = front.Close()
+	}()
 	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
-	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
+	if err := serveWithWriteLocks(front, "unix", socket); err != nil {
 		log.Fatalf("ferretdb: %v", err)
 	}
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"io"
+	"log"
+	"net"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
+)
+
+// Why this proxy exists: FerretDB 1.x applies update, delete and findAndModify by querying the
+// matching documents and then writing whole documents back, in two steps that are not one
+// transaction. Two concurrent conditional updates of one document can therefore both match and
+// the second write-back silently undoes the first (a lost update). MongoDB guarantees that a
+// single-document update is atomic, and the services rely on it (optimistic concurrency, version
+// checks on replicas, the outbox). So clients talk to this proxy, which serializes those commands
+// per collection; everything else (reads, inserts, handshakes) passes through unlocked.
+
+const opMsg = 2013
+
+var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndModify": true, "findandmodify": true}
+
+type collectionLocks struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func (c *collectionLocks) get(name string) *sync.Mutex {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.locks == nil {
+		c.locks = map[string]*sync.Mutex{}
+	}
+	l, ok := c.locks[name]
+	if !ok {
+		l = &sync.Mutex{}
+		c.locks[name] = l
+	}
+	return l
+}
+
+// serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
+func serveWithWriteLocks(l net.Listener, network, backend string) error {
+	locks := &collectionLocks{}
+	for {
+		client, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer client.Close()
+			server, err := net.Dial(network, backend)
+			if err != nil {
+				log.Printf("ferretdb proxy: %v", err)
+				return
+			}
+			defer server.Close()
+			if err := relay(client, server, locks); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				log.Printf("ferretdb proxy: %v", err)
+			}
+		}()
+	}
+}
+
+// relay forwards request/response exchanges one at a time, as the wire protocol does per
+// connection, holding a collection's lock from a write command until its reply.
+func relay(client, server net.Conn, locks *collectionLocks) error {
+	for {
+		request, err := readMessage(client)
+		if err != nil {
+			return err
+		}
+		lock, expectReply := inspect(request, locks)
+		if lock != nil {
+			lock.Lock()
+		}
+		err = exchange(client, server, request, expectReply)
+		if lock != nil {
+			lock.Unlock()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func exchange(client, server net.Conn, request []byte, expectReply bool) error {
+	if _, err := server.Write(request); err != nil {
+		return err
+	}
+	for expectReply {
+		reply, err := readMessage(server)
+		if err != nil {
+			return err
+		}
+		if _, err := client.Write(reply); err != nil {
+			return err
+		}
+		// a reply with moreToCome is followed by more replies to the same request
+		expectReply = opCode(reply) == opMsg && flags(reply)&2 != 0
+	}
+	return nil
+}
+
+// inspect returns the lock a message needs (nil for none) and whether it expects a reply.
+func inspect(msg []byte, locks *collectionLocks) (*sync.Mutex, bool) {
+	if opCode(msg) != opMsg {
+		return nil, true
+	}
+	expectReply := flags(msg)&2 == 0 // moreToCome on a request: no reply
+	body := msg[20:]
+	for len(body) > 0 {
+		kind := body[0]
+		body = body[1:]
+		if kind == 1 { // document sequence: size, identifier, documents
+			if len(body) < 4 {
+				break
+			}
+			size := int(binary.LittleEndian.Uint32(body))
+			if size > len(body) {
+				break
+			}
+			body = body[size:]
+			continue
+		}
+		doc, _, ok := bsoncore.ReadDocument(body)
+		if !ok {
+			break
+		}
+		elems, err := doc.Elements()
+		if err != nil || len(elems) == 0 {
+			break
+		}
+		command := elems[0].Key()
+		if !readModifyWrite[command] {
+			return nil, expectReply
+		}
+		collection, _ := elems[0].Value().StringValueOK()
+		db, _ := doc.Lookup("$db").StringValueOK()
+		return locks.get(db + "." + collection), expectReply
+	}
+	return nil, expectReply
+}
+
+func readMessage(r io.Reader) ([]byte, error) {
+	var header [4]byte
+	if _, err := io.ReadFull(r, header[:]); err != nil {
+		return nil, err
+	}
+	size := int(binary.LittleEndian.Uint32(header[:]))
+	if size < 16 || size > 64<<20 {
+		return nil, errors.New("bad message length")
+	}
+	msg := make([]byte, size)
+	copy(msg, header[:])
+	if _, err := io.ReadFull(r, msg[4:]); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+func opCode(msg []byte) int32 { return int32(binary.LittleEndian.Uint32(msg[12:16])) }
+
+func flags(msg []byte) uint32 {
+	if len(msg) < 20 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(msg[16:20])
+}
