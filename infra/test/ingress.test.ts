@@ -1,0 +1,36 @@
+/**
+ * The Ingress serves both APIs on one origin (ticketing.dev) through ingress-nginx, each API path
+ * reaching the pods of the service that owns it.
+ */
+import { imageOf, ofKind, SERVICES } from './manifests';
+import { resolveServicePort } from './service-routing';
+
+const HOST = 'ticketing.dev';
+
+describe('the Ingress', () => {
+  const ingresses = ofKind('Ingress');
+  const rule = ingresses[0]?.spec?.rules?.find((r) => r.host === HOST);
+  const paths = rule?.http?.paths ?? [];
+
+  it(`is one nginx Ingress for ${HOST}`, () => {
+    expect(ingresses).toHaveLength(1);
+    expect(ingresses[0].spec?.ingressClassName).toBe('nginx');
+    expect(rule).toBeDefined();
+  });
+
+  it('has no two rules for the same path', () => {
+    const keys = paths.map((p) => p.path);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+  });
+
+  it.each(SERVICES)('routes /api/%s and everything under it to the service pods', (service) => {
+    const path = paths.find((p) => p.path === `/api/${service}`);
+    expect(path?.pathType).toBe('Prefix');
+    const backend = path?.backend.service;
+    expect(backend?.name).toBe(service);
+    const port = backend?.port?.number ?? backend?.port?.name;
+    if (backend === undefined || port === undefined) throw new Error(`/api/${service} has no service backend port`);
+    const targets = resolveServicePort(backend.name, port);
+    expect(targets.map((t) => t.container.image)).toEqual([imageOf(service)]);
+  });
+});

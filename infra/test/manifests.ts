@@ -1,0 +1,104 @@
+/**
+ * Reads the deployment configuration (infra/k8s/*.yaml, skaffold.yaml) for the infra tests.
+ * Everything is checked offline: no cluster and no Docker engine, only the files.
+ *
+ * The typed views (`ofKind`) trust the shapes that k8s-schema.test.ts validates with
+ * kubernetes-models; a malformed manifest fails there with the schema's own message.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
+import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IConfigMap, IContainer, IPodTemplateSpec, IService } from 'kubernetes-models/v1';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const K8S_DIR = join(ROOT, 'infra', 'k8s');
+
+/** Each service has `<name>/Dockerfile`, image `ticketing/<name>`, a Deployment and a Service named `<name>`. */
+export const SERVICES = ['tickets', 'orders'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+export const imageOf = (service: ServiceName): string => `ticketing/${service}`;
+
+export interface Manifest {
+  /** `infra/k8s/<file>#<document index>`, for test names and messages. */
+  source: string;
+  doc: Record<string, unknown>;
+}
+
+export function readRepoFile(path: string): string {
+  const absolute = join(ROOT, path);
+  if (!existsSync(absolute)) throw new Error(`${path} does not exist (looked in ${ROOT})`);
+  return readFileSync(absolute, 'utf8');
+}
+
+/** Repository-relative paths of every YAML file in infra/k8s. */
+export function manifestFiles(): string[] {
+  return readdirSync(K8S_DIR)
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name) => relative(ROOT, join(K8S_DIR, name)));
+}
+
+/** Parses every YAML document (as the YAML is written: no defaults filled in). */
+export function parseYamlDocuments(path: string): Manifest[] {
+  return parseAllDocuments(readRepoFile(path)).flatMap((document, index) => {
+    const source = `${path}#${index}`;
+    if (document.errors.length > 0) {
+      throw new Error(`${source}: ${document.errors.map((e) => e.message).join('; ')}`);
+    }
+    const value: unknown = document.toJS();
+    if (value === null || value === undefined) return [];
+    if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${source} is not a YAML mapping`);
+    return [{ source, doc: value as Record<string, unknown> }];
+  });
+}
+
+export function loadManifests(): Manifest[] {
+  return manifestFiles().flatMap(parseYamlDocuments);
+}
+
+interface KindMap {
+  ConfigMap: IConfigMap;
+  Deployment: IDeployment;
+  Ingress: IIngress;
+  Service: IService;
+  StatefulSet: IStatefulSet;
+}
+
+export function ofKind<K extends keyof KindMap>(kind: K): KindMap[K][] {
+  return loadManifests()
+    .filter((m) => m.doc.kind === kind)
+    .map((m) => m.doc as unknown as KindMap[K]);
+}
+
+export function named<T extends { metadata?: { name?: string } }>(objects: T[], name: string, what: string): T {
+  const found = objects.find((o) => o.metadata?.name === name);
+  if (!found) throw new Error(`infra/k8s has no ${what} named "${name}"`);
+  return found;
+}
+
+export interface Workload {
+  kind: 'Deployment' | 'StatefulSet';
+  name: string;
+  template: IPodTemplateSpec;
+}
+
+export function workloads(): Workload[] {
+  const deployments = ofKind('Deployment').map((d) => ({
+    kind: 'Deployment' as const,
+    name: d.metadata?.name ?? '',
+    template: d.spec?.template ?? {},
+  }));
+  const statefulSets = ofKind('StatefulSet').map((s) => ({
+    kind: 'StatefulSet' as const,
+    name: s.metadata?.name ?? '',
+    template: s.spec?.template ?? {},
+  }));
+  return [...deployments, ...statefulSets];
+}
+
+/** Regular and init containers: every one of them needs resources, a pinned image, and so on. */
+export function allContainers(template: IPodTemplateSpec): IContainer[] {
+  return [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])];
+}
