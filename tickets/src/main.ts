@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, loadConfigOrExit, type Logger } from '@ticketing/common';
+import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger } from '@ticketing/common';
+import { Ticket } from './tickets/ticket.model';
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
 import { createListeners, ticketsStats } from './events/listeners';
-import { createTicketRelay } from './tickets/ticket-writes';
 import { connectDatabase } from './database';
 import { readinessChecks } from './readiness';
 
@@ -29,7 +29,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
     replicas: config.JETSTREAM_REPLICAS,
     logger: logger.child({ component: 'bus' }),
   });
-  const relay = createTicketRelay(bus, { logger: logger.child({ component: 'outbox' }) });
+  const relay = new OutboxRelay(Ticket, bus, { logger: logger.child({ component: 'outbox' }) });
   const listeners = createListeners(bus, relay, logger);
 
   let stopping = false;

@@ -7,7 +7,6 @@ import { afterHandled, afterRetried } from '../test-kit/wait';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { reserveTicket } from '../tickets/reservation';
-import { saveTicket } from '../tickets/ticket-writes';
 import { OrderRef } from './order-ref.model';
 
 describe('order:created listener (real nats-server and MongoDB-protocol server)', () => {
@@ -70,7 +69,7 @@ describe('order:created listener (real nats-server and MongoDB-protocol server)'
     const order = buildOrderEvent({ ticket: { id: ticket.id, price: 20 } });
     // the first delivery's ticket write, as it was left by a crash just after it
     reserveTicket(ticket, order.id);
-    await saveTicket(ticket);
+    await ticket.save();
     void t.relay.dispatch(ticket);
 
     await afterHandled(t.listeners.orderCreated, () => orderCreated(order));

@@ -13,7 +13,6 @@ import {
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { reserveTicket } from '../tickets/reservation';
-import { saveTicket } from '../tickets/ticket-writes';
 import { OrderRef } from './order-ref.model';
 
 /**
@@ -50,7 +49,7 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
     // Another order's cancellation travels on order:updated and may simply not be applied yet.
     if (ticket.orderId) throw new NotYetError(`ticket ${ticket.id} is still held by order ${ticket.orderId}`);
     reserveTicket(ticket, order.id);
-    await saveTicket(ticket); // a VersionError (concurrent edit) throws: the event is retried
+    await ticket.save(); // a VersionError (concurrent edit) throws: the event is retried
     void this.relay.dispatch(ticket);
   }
 }

@@ -13,7 +13,6 @@ import {
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { releaseTicket } from '../tickets/reservation';
-import { saveTicket } from '../tickets/ticket-writes';
 import { OrderRef } from './order-ref.model';
 
 /**
@@ -56,7 +55,7 @@ export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
     if (!ticket) throw new Error(`ticket ${ticketId} of order ${orderId} is missing`);
     if (ticket.orderId !== orderId) return; // already free, or held by a newer order
     releaseTicket(ticket);
-    await saveTicket(ticket); // a VersionError (concurrent change) throws: the event is retried
+    await ticket.save(); // a VersionError (concurrent change) throws: the event is retried
     void this.relay.dispatch(ticket);
   }
 }

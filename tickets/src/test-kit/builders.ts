@@ -2,7 +2,6 @@ import { Types } from 'mongoose';
 import { OrderStatus, recordEvent, Subjects, type OrderEventData, type OutboxRelay, type TicketCreatedEvent } from '@ticketing/common';
 import { Ticket, type TicketAttrs, type TicketDoc } from '../tickets/ticket.model';
 import { toTicketEventData } from '../tickets/ticket-events';
-import { saveTicket } from '../tickets/ticket-writes';
 
 export const newId = () => new Types.ObjectId().toHexString();
 
@@ -21,7 +20,7 @@ export const ticketBody = (overrides: Partial<{ title: unknown; price: unknown }
 export async function buildTicket(attrs: Partial<TicketAttrs> = {}, relay?: OutboxRelay): Promise<TicketDoc> {
   const ticket = Ticket.build({ title: 'Concert', price: 20, userId: 'owner-1', ...attrs });
   if (relay) recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
-  await saveTicket(ticket);
+  await ticket.save();
   if (relay) await relay.dispatch(ticket);
   return ticket;
 }

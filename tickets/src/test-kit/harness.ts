@@ -1,11 +1,11 @@
 import mongoose from 'mongoose';
 import type { Express } from 'express';
-import { JetStreamBus, silentLogger, type OutboxRelay } from '@ticketing/common';
+import { JetStreamBus, OutboxRelay, silentLogger } from '@ticketing/common';
 import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
 import { createApp } from '../app';
 import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
 import { readinessChecks } from '../readiness';
-import { createTicketRelay } from '../tickets/ticket-writes';
+import { Ticket } from '../tickets/ticket.model';
 import { connectDatabase } from '../database';
 
 export interface TicketsHarness {
@@ -27,7 +27,7 @@ export function useTicketsHarness(options: { listeners?: boolean } = {}): Ticket
     harness.nats = await startNatsServer();
     await connectDatabase(testMongoUrl('tickets'));
     harness.bus = await JetStreamBus.connect({ servers: harness.nats.url, name: 'tickets-test' });
-    harness.relay = createTicketRelay(harness.bus, { sweepIntervalMs: 200 });
+    harness.relay = new OutboxRelay(Ticket, harness.bus, { sweepIntervalMs: 200 });
     harness.listeners = createListeners(harness.bus, harness.relay);
     harness.app = createApp({
       jwtKey: TEST_JWT_KEY,

@@ -5,7 +5,6 @@ import { Ticket } from './ticket.model';
 import { toTicketEventData } from './ticket-events';
 import { ticketBodyRules, type TicketBody } from './ticket-rules';
 import { signedInUser, versionTag } from './find-ticket';
-import { saveTicket } from './ticket-writes';
 
 export function createTicketRouter({ relay }: { relay: OutboxRelay }): Router {
   const router = Router();
@@ -14,7 +13,7 @@ export function createTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     const ticket = Ticket.build({ title, price, userId: signedInUser(req).id });
     // The event is stored in the same write as the ticket: if the save succeeds, it will be published.
     recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
-    await saveTicket(ticket);
+    await ticket.save();
     void relay.dispatch(ticket);
     res.status(201).set('ETag', versionTag(ticket.version)).json(ticket);
   });

@@ -2,7 +2,6 @@ import request from 'supertest';
 import { useTicketsHarness } from '../test-kit/harness';
 import { buildTicket, newId } from '../test-kit/builders';
 import { Ticket } from './ticket.model';
-import { saveTicket } from './ticket-writes';
 
 describe('GET /api/tickets', () => {
   const t = useTicketsHarness();
@@ -15,7 +14,7 @@ describe('GET /api/tickets', () => {
     const oldest = await buildTicket({ title: 'oldest' });
     const reserved = await buildTicket({ title: 'reserved' });
     const newest = await buildTicket({ title: 'newest' });
-    await saveTicket(reserved.set({ orderId: newId() }));
+    await reserved.set({ orderId: newId() }).save();
 
     const res = await request(t.app).get('/api/tickets');
 
@@ -25,10 +24,10 @@ describe('GET /api/tickets', () => {
 
   it('when a ticket is freed again, then it is listed again', async () => {
     const ticket = await buildTicket();
-    await saveTicket(ticket.set({ orderId: newId() }));
+    await ticket.set({ orderId: newId() }).save();
     expect((await request(t.app).get('/api/tickets')).body.tickets).toEqual([]);
 
-    await saveTicket(ticket.set({ orderId: undefined }));
+    await ticket.set({ orderId: undefined }).save();
     expect((await request(t.app).get('/api/tickets')).body.tickets.map((x: { id: string }) => x.id)).toEqual([ticket.id]);
   });
 

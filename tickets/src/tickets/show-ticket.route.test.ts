@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { useTicketsHarness } from '../test-kit/harness';
 import { buildTicket, newId } from '../test-kit/builders';
-import { saveTicket } from './ticket-writes';
 
 describe('GET /api/tickets/:id', () => {
   const t = useTicketsHarness();
@@ -17,7 +16,7 @@ describe('GET /api/tickets/:id', () => {
   it('when the ticket is reserved, then the answer shows the orderId', async () => {
     const ticket = await buildTicket();
     const orderId = newId();
-    await saveTicket(ticket.set({ orderId }));
+    await ticket.set({ orderId }).save();
     const res = await request(t.app).get(`/api/tickets/${ticket.id}`);
     expect(res.body).toMatchObject({ id: ticket.id, orderId, version: 1 });
   });

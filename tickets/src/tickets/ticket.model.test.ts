@@ -5,7 +5,6 @@ import { buildTicket } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 import { toTicketEventData } from './ticket-events';
-import { saveTicket } from './ticket-writes';
 
 describe('Ticket model (real MongoDB-protocol server)', () => {
   const t = useTicketsHarness();
@@ -31,7 +30,7 @@ describe('Ticket model (real MongoDB-protocol server)', () => {
     for (const title of ['v1', 'v2']) {
       ticket.set({ title });
       recordEvent<TicketUpdatedEvent>(ticket, Subjects.TicketUpdated, (version) => toTicketEventData(ticket, version));
-      await saveTicket(ticket);
+      await ticket.save();
       void t.relay.dispatch(ticket);
     }
     expect(ticket.version).toBe(2);

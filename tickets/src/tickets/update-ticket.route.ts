@@ -15,7 +15,6 @@ import { toTicketEventData } from './ticket-events';
 import { ticketBodyRules, type TicketBody } from './ticket-rules';
 import { findTicketOr404, signedInUser, versionTag } from './find-ticket';
 import { expectedVersion } from './expected-version';
-import { saveTicket } from './ticket-writes';
 
 const versionRule = body('version')
   .optional()
@@ -38,7 +37,7 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     recordEvent<TicketUpdatedEvent>(ticket, Subjects.TicketUpdated, (next) => toTicketEventData(ticket, next));
     // Optimistic concurrency: if anything saved the ticket since we loaded it (another edit, a
     // reservation), this save matches nothing and throws a VersionError, answered as 409.
-    await saveTicket(ticket);
+    await ticket.save();
     void relay.dispatch(ticket);
     res.set('ETag', versionTag(ticket.version)).json(ticket);
   });
