@@ -1,19 +1,15 @@
 /**
  * The "Run in Kubernetes" instructions name the same secret, host and Deployment as the manifests.
- * They live in infra/k8s/README-section.md until pasted into README.md; either place counts.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { imageOf, named, ofKind, readRepoFile, ROOT } from './manifests';
+import { imageOf, named, ofKind, readRepoFile } from './manifests';
 import { appContainer, envVar } from './service-routing';
 
 function runInKubernetesSection(): string {
-  const section = 'infra/k8s/README-section.md';
-  if (existsSync(join(ROOT, section))) return readRepoFile(section);
-  const readme = existsSync(join(ROOT, 'README.md')) ? readRepoFile('README.md') : '';
+  const readme = readRepoFile('README.md');
   const start = readme.search(/^#+ Run in Kubernetes/m);
-  if (start < 0) throw new Error(`neither ${section} nor a "Run in Kubernetes" section in README.md`);
-  return readme.slice(start);
+  if (start < 0) throw new Error('README.md has no "Run in Kubernetes" section');
+  const end = readme.slice(start + 1).search(/^## /m);
+  return end < 0 ? readme.slice(start) : readme.slice(start, start + 1 + end);
 }
 
 describe('the "Run in Kubernetes" instructions', () => {
