@@ -3,6 +3,7 @@ import { authHeader, sleep, testToken, waitFor } from '@ticketing/common/testing
 import request from 'supertest';
 import { givenTicket, newId, publishedEvents } from '../test-support/builders';
 import { startHarness, type Harness } from '../test-support/harness';
+import { RaceClient } from '../test-support/http-client';
 import { Order } from './order.model';
 
 describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server and nats-server)', () => {
@@ -87,11 +88,16 @@ describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server 
     expect(await settledUpdatedEvents(placed.id)).toHaveLength(0);
   });
 
-  it('when the same order is cancelled by several requests at once, then exactly one succeeds and one event is published', async () => {
+  it('when the same order is cancelled by several requests at once over real HTTP, then exactly one succeeds and one event is published', async () => {
     const token = testToken();
     const placed = await placeOrder(token);
+    const server = h.app.listen(0);
+    const client = new RaceClient(server, 20);
+    await client.warm(20);
 
-    const statuses = (await Promise.all(Array.from({ length: 20 }, () => cancel(placed.id, token)))).map((r) => r.status);
+    const statuses = (await Promise.all(Array.from({ length: 20 }, () => client.send('DELETE', `/api/orders/${placed.id}`, undefined, authHeader(token))))).map((r) => r.status);
+    client.close();
+    server.close();
 
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(19);

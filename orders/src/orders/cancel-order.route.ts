@@ -16,8 +16,8 @@ export function cancelOrderRouter(deps: OrderRouteDeps): Router {
     if (!CANCELLABLE_STATUSES.includes(order.status)) {
       throw new ConflictError(`A ${order.status} order cannot be cancelled`);
     }
-    // A concurrent expiry or cancel wins or loses as a whole: the loser gets 409 and publishes nothing.
-    await cancelOrder(order, ticket, { relay: deps.relay, now: deps.clock() });
+    // A concurrent expiry or cancel makes this save fail with a VersionError: 409, no second event.
+    await cancelOrder(order, ticket, deps.relay);
     res.json(orderView(order, ticket));
   });
   return router;

@@ -5,6 +5,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { buildTicketEvent, fakeClock, givenTicket, newId, publishTicketEvent, publishedEvents } from '../test-support/builders';
 import { startHarness, type Harness } from '../test-support/harness';
+import { RaceClient } from '../test-support/http-client';
 import { Ticket } from '../tickets/ticket.model';
 import { Order } from './order.model';
 import { CLAIM_GRACE_MS } from './ticket-claim';
@@ -140,10 +141,14 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
 
   describe('when 50 requests for one ticket arrive at once over real HTTP', () => {
     let server: Server;
-    beforeAll(() => {
+    let client: RaceClient;
+    beforeAll(async () => {
       server = h.app.listen(0);
+      client = new RaceClient(server, 50);
+      await client.warm(50);
     });
     afterAll(async () => {
+      client.close();
       await new Promise((resolve) => server.close(resolve));
     });
 
@@ -151,7 +156,7 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
       const ticket = await givenTicket({ price: 99 });
       const users = Array.from({ length: 50 }, (_, i) => testToken({ id: `racer-${i}` }));
 
-      const responses = await Promise.all(users.map((token) => request(server).post('/api/orders').set(authHeader(token)).send({ ticketId: ticket.id })));
+      const responses = await Promise.all(users.map((token) => client.send('POST', '/api/orders', { ticketId: ticket.id }, authHeader(token))));
 
       const statuses = responses.map((r) => r.status);
       expect(statuses.filter((s) => s === 201)).toHaveLength(1);

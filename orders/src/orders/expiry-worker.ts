@@ -1,7 +1,7 @@
 import { OrderStatus, silentLogger, type Logger, type OutboxRelay } from '@ticketing/common';
 import { Error as MongooseError } from 'mongoose';
 import { Ticket } from '../tickets/ticket.model';
-import { OrderChangedError, cancelOrder } from './cancel-order';
+import { cancelOrder } from './cancel-order';
 import { Order, type OrderDocument } from './order.model';
 
 export interface ExpiryWorkerOptions {
@@ -17,8 +17,8 @@ export interface ExpiryWorkerOptions {
 /**
  * Cancels orders still `created` after their deadline. The deadline is a field of the order, so
  * nothing is lost when a process restarts: whichever copy looks next finds it. Several copies may
- * find the same order at once; cancelOrder lets exactly one of them cancel it and record its
- * event, and the others move on.
+ * find the same order at once; the optimistic save lets exactly one of them cancel it and record
+ * its event, and the others get a VersionError and move on.
  */
 export class ExpiryWorker {
   private timer?: NodeJS.Timeout;
@@ -71,12 +71,12 @@ export class ExpiryWorker {
     try {
       const ticket = await Ticket.findById(order.ticket, { price: 1 }).lean();
       if (!ticket) throw new Error(`ticket replica ${String(order.ticket)} is missing`);
-      await cancelOrder(order, ticket, { relay: this.options.relay, now: this.clock() });
+      await cancelOrder(order, ticket, this.options.relay);
       this.logger.info('expiry: order expired', { orderId: order.id, ticketId: String(order.ticket) });
       return true;
     } catch (err) {
       // Another copy (or the user) changed it first: it is theirs to publish.
-      if (err instanceof OrderChangedError || err instanceof MongooseError.VersionError) return false;
+      if (err instanceof MongooseError.VersionError) return false;
       this.logger.warn('expiry: could not expire order, will retry', { err, orderId: order.id });
       return false;
     }

@@ -2,10 +2,10 @@ import { Schema, model, type Types } from 'mongoose';
 
 /**
  * The n-th reservation of a ticket. Claims are only ever inserted, keyed `<ticketId>:<n>`: of any
- * number of requests that saw claim n−1 inactive, exactly one inserts claim n, on MongoDB and on
- * the MongoDB-compatible server alike (a unique key is the one race-free arbiter both offer
- * without transactions). A claim is active while its order is; cancelling frees the ticket with
- * no write here.
+ * number of requests that saw claim n−1 inactive, exactly one inserts claim n (the unique `_id`
+ * decides; no transaction). A claim is active while its order is, so cancelling or expiring an
+ * order frees the ticket with no write here, and nothing can be left holding a cancelled order's
+ * ticket.
  */
 export interface TicketClaimFields {
   _id: string;

@@ -1,6 +1,5 @@
 import { ACTIVE_ORDER_STATUSES, ConflictError, NotFoundError } from '@ticketing/common';
 import type { Types } from 'mongoose';
-import { isDuplicateKey } from '../change-token';
 import { Ticket, type TicketReplica } from '../tickets/ticket.model';
 import { Order } from './order.model';
 import { TicketClaim, claimKey, type TicketClaimFields } from './ticket-claim.model';
@@ -11,6 +10,9 @@ import { TicketClaim, claimKey, type TicketClaimFields } from './ticket-claim.mo
  * can only be the latter.
  */
 export const CLAIM_GRACE_MS = 30_000;
+
+/** MongoDB's duplicate-key error: another request inserted this claim first. */
+const DUPLICATE_KEY = 11000;
 
 export const ALREADY_RESERVED = 'This ticket is already reserved by another order';
 
@@ -28,7 +30,7 @@ export async function claimTicket(ticketId: string, orderId: Types.ObjectId, now
   try {
     await TicketClaim.create({ _id: claimKey(ticketId, n), ticket: ticketId, n, order: orderId, at: now });
   } catch (err) {
-    if (isDuplicateKey(err)) throw new ConflictError(ALREADY_RESERVED);
+    if ((err as { code?: unknown }).code === DUPLICATE_KEY) throw new ConflictError(ALREADY_RESERVED);
     throw err;
   }
   return ticket;

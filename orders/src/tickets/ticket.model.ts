@@ -4,8 +4,8 @@ import { Schema, model, type Types } from 'mongoose';
  * The orders service's replica of a ticket, built only from ticket events. `_id` and `version`
  * are the tickets service's own: the version is copied from each event by the listeners, never
  * incremented here (`versionKey: false`), so it always equals the source's. Only the listeners
- * write it; reservations live apart (ticket-claim.model.ts) so they can never overwrite a replica
- * update, nor an update a reservation.
+ * write it; reservations live apart (ticket-claim.model.ts), so ordering a ticket and replicating
+ * it never write the same document.
  */
 export interface TicketReplica {
   _id: Types.ObjectId;
