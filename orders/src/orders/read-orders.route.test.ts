@@ -45,10 +45,10 @@ describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)
     for (const internal of ['_id', '__v', 'outbox']) expect(res.body).not.toHaveProperty(internal);
   });
 
-  it('when a user fetches someone else’s order, then 403 and nothing of it is shown', async () => {
+  it('when a user fetches someone else’s order, then 404 exactly as for an unknown id, and nothing of it is shown', async () => {
     const placed = await placeOrder(testToken());
-    const res = await request(h.app).get(`/api/orders/${placed.id}`).set(authHeader(testToken())).expect(403);
-    expect(res.body).toEqual({ code: 'forbidden', errors: [{ message: 'This order belongs to someone else' }] });
+    const res = await request(h.app).get(`/api/orders/${placed.id}`).set(authHeader(testToken())).expect(404);
+    expect(res.body).toEqual({ code: 'not_found', errors: [{ message: 'Order not found' }] });
   });
 
   it.each([

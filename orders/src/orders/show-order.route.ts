@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { findOwnOrder } from './find-own-order';
 import { orderView } from './order-view';
 
-/** `GET /api/orders/:id`: one of the caller's orders (404 unknown, 403 someone else's). */
+/** `GET /api/orders/:id`: one of the caller's orders (404 if unknown or someone else's). */
 export function showOrderRouter(): Router {
   const router = Router();
   router.get('/api/orders/:id', requireAuth, async (req, res) => {
