@@ -37,7 +37,13 @@ async function main() {
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
     const stressIterations = q ? 1_000 : 10_000;
     log(`bench: stress, ${stressIterations} iterations (200 in flight)…`);
-    const stress = await runStress({ baseUrl: stack.url, token, iterations: stressIterations, concurrency: 200, convergeTimeoutMs: 120_000 });
+    const stress = await runStress({
+      baseUrl: stack.url,
+      token,
+      iterations: stressIterations,
+      concurrency: 200,
+      convergeTimeoutMs: 120_000,
+    });
 
     const slower = Math.min(jetstream, mongo);
     const results = {
@@ -47,7 +53,12 @@ async function main() {
       endToEndUpdatesPerSec: Math.round(e2e),
       endToEndOverSlowerRaw: Math.round((e2e / slower) * 100) / 100,
       lagAt100PerSec: lag,
-      stress: { iterations: stressIterations, seconds: Math.round(stress.elapsedMs / 100) / 10, mismatches: stress.mismatches, httpErrors: stress.httpErrors },
+      stress: {
+        iterations: stressIterations,
+        seconds: Math.round(stress.elapsedMs / 100) / 10,
+        mismatches: stress.mismatches,
+        httpErrors: stress.httpErrors,
+      },
     };
     if (values.json) {
       console.log(JSON.stringify(results, null, 2));

@@ -30,7 +30,8 @@ async function main() {
   });
   if (values.insecure) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   const iterations = positive('iterations', values.iterations);
-  const token = values.token ?? signToken({ id: `stress-${process.pid}`, email: 'stress@ticketing.dev' }, process.env.JWT_KEY ?? DEV_JWT_KEY);
+  const token =
+    values.token ?? signToken({ id: `stress-${process.pid}`, email: 'stress@ticketing.dev' }, process.env.JWT_KEY ?? DEV_JWT_KEY);
   const summary = await runStress({
     baseUrl: values.url.replace(/\/$/, ''),
     token,
@@ -48,7 +49,10 @@ async function main() {
 }
 
 function print(s: StressSummary) {
-  const errors = Object.entries(s.httpErrors).map(([status, n]) => `${status}×${n}`).join(', ') || 'none';
+  const errors =
+    Object.entries(s.httpErrors)
+      .map(([status, n]) => `${status}×${n}`)
+      .join(', ') || 'none';
   console.log(`
 stress summary
   iterations        ${s.iterations} (${s.failedIterations} failed)

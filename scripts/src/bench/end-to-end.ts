@@ -16,7 +16,9 @@ function apiFor(baseUrl: string, token: string): Api {
 }
 
 async function createTickets(api: Api, count: number, label: string): Promise<{ id: string; title: string }[]> {
-  const tickets = await Promise.all(Array.from({ length: count }, (_, i) => api('POST', '/api/tickets', { title: `${label}-${i}`, price: 1 })));
+  const tickets = await Promise.all(
+    Array.from({ length: count }, (_, i) => api('POST', '/api/tickets', { title: `${label}-${i}`, price: 1 })),
+  );
   return tickets.map((t) => ({ id: t.id, title: t.title }));
 }
 
@@ -54,7 +56,12 @@ export async function benchEndToEndThroughput(stack: Stack, token: string, ticke
  * Replication lag at a fixed offered rate: one update every 1000/rate ms (spread over tickets), each
  * timed from its PUT's response to the moment the orders replica shows that version.
  */
-export async function benchLag(stack: Stack, token: string, rate: number, seconds: number): Promise<{ p50: number; p99: number; max: number; samples: number }> {
+export async function benchLag(
+  stack: Stack,
+  token: string,
+  rate: number,
+  seconds: number,
+): Promise<{ p50: number; p99: number; max: number; samples: number }> {
   const api = apiFor(stack.url, token);
   const created = await createTickets(api, 64, 'bench-lag');
   const replicaUrl = stack.orders[0].url;

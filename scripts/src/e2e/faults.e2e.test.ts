@@ -51,7 +51,10 @@ describe('faults the system survives (real processes, real servers)', () => {
     const stack = await startTestStack();
     try {
       const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: 200, convergeTimeoutMs: 90_000 });
-      await waitFor(async () => (await listenerStats(stack.orders[0]))[Subjects.TicketCreated].handled >= 10, { timeoutMs: 60_000, intervalMs: 5 });
+      await waitFor(async () => (await listenerStats(stack.orders[0]))[Subjects.TicketCreated].handled >= 10, {
+        timeoutMs: 60_000,
+        intervalMs: 5,
+      });
       await stack.nats!.restart();
       const summary = await run;
       expect(summary.httpErrors).toEqual({});
@@ -93,7 +96,10 @@ describe('faults the system survives (real processes, real servers)', () => {
       expect(stack.tickets[0].running).toBe(true);
 
       await stack.mongo!.start();
-      await waitFor(async () => (await api('GET', `/api/tickets/${ticket.id}`)).body?.orderId === orderId, { timeoutMs: 60_000, intervalMs: 200 });
+      await waitFor(async () => (await api('GET', `/api/tickets/${ticket.id}`)).body?.orderId === orderId, {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
       expect((await api('POST', '/api/tickets', { title: 'after', price: 5 })).status).toBe(201);
       await waitFor(async () => (await fetch(`${stack.tickets[0].url}/readyz`)).status === 200);
     } finally {
@@ -112,7 +118,8 @@ describe('faults the system survives (real processes, real servers)', () => {
       await api('PUT', `/api/tickets/${t.id}`, { title: 'dup', price: 15 });
       await waitFor(() => replicasMatch(stack, [{ id: t.id, price: 15, version: 1 }]));
       const history = await readStream<TicketEventData>(bus);
-      for (const event of history.filter((e) => e.data.id === t.id)) await bus.publish(event.subject, event.data, `replay-${event.sequence}`);
+      for (const event of history.filter((e) => e.data.id === t.id))
+        await bus.publish(event.subject, event.data, `replay-${event.sequence}`);
 
       // out of order: version 2 published before version 1, both before the replica exists
       const id = new Types.ObjectId().toHexString();
@@ -128,7 +135,14 @@ describe('faults the system survives (real processes, real servers)', () => {
       // …and a good event behind them
       const after = (await api('POST', '/api/tickets', { title: 'after poison', price: 7 })).body;
 
-      await waitFor(() => replicasMatch(stack, [{ id, price: 15, version: 2 }, { id: after.id, price: 7, version: 0 }]), { timeoutMs: 30_000 });
+      await waitFor(
+        () =>
+          replicasMatch(stack, [
+            { id, price: 15, version: 2 },
+            { id: after.id, price: 7, version: 0 },
+          ]),
+        { timeoutMs: 30_000 },
+      );
       expect(await replicasMatch(stack, [{ id: t.id, price: 15, version: 1 }])).toBe(true);
       const letters = await waitFor(async () => {
         const all = await readDeadLetters(bus, 'orders-service');
@@ -150,7 +164,7 @@ describe('faults the system survives (real processes, real servers)', () => {
       const requests = Array.from({ length: 40 }, (_, i) =>
         fetch(`${tickets.url}/api/tickets`, { method: 'POST', headers, body: JSON.stringify({ title: `term-${i}`, price: 5 }) }).then(
           async (res) => ({ status: res.status, body: (await res.json()) as { id: string } }),
-          (err: Error) => ({ status: 0, error: String((err.cause as Error | undefined)?.message ?? err.message) }),
+          () => ({ status: 0 }),
         ),
       );
       await new Promise((r) => setTimeout(r, 30));
@@ -159,14 +173,24 @@ describe('faults the system survives (real processes, real servers)', () => {
       expect(code).toBe(0);
       expect(Date.now() - started).toBeLessThan(10_000);
       const results = await Promise.all(requests);
-      // every request the server accepted was answered; the rest were refused, never cut off
-      for (const r of results) {
-        if (r.status === 0) expect((r as { error: string }).error).toMatch(/ECONNREFUSED/);
-        else expect(r.status).toBe(201);
-      }
       const accepted = results.filter((r) => r.status === 201) as { body: { id: string } }[];
+      expect(results.filter((r) => r.status !== 201 && r.status !== 0)).toEqual([]);
       expect(accepted.length).toBeGreaterThan(0);
-      await waitFor(() => replicasMatch(stack, accepted.map((r) => ({ id: r.body.id, price: 5, version: 0 }))), { timeoutMs: 30_000 });
+      // The events of every answered write were published before the process exited.
+      await waitFor(
+        () =>
+          replicasMatch(
+            stack,
+            accepted.map((r) => ({ id: r.body.id, price: 5, version: 0 })),
+          ),
+        { timeoutMs: 30_000 },
+      );
+      // Requests that got no answer (refused, or reset on an idle keep-alive socket) were never
+      // processed: every ticket stored is one that was answered.
+      await tickets.start();
+      const stored = (await (await fetch(`${tickets.url}/api/tickets?limit=100`)).json()) as { tickets: { id: string; title: string }[] };
+      const storedIds = stored.tickets.filter((t) => t.title.startsWith('term-')).map((t) => t.id);
+      expect(storedIds.sort()).toEqual(accepted.map((r) => r.body.id).sort());
     } finally {
       await stack.stop();
     }

@@ -34,10 +34,13 @@ describe('the whole stack under the stress script (real processes, real servers)
       const victim = stack.orders[0];
       const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: 200 });
       // kill it once it is busy applying events
-      await waitFor(async () => {
-        const stats = await listenerStats(victim);
-        return stats[Subjects.TicketCreated].handled + stats[Subjects.TicketUpdated].handled >= 20;
-      }, { timeoutMs: 60_000, intervalMs: 5 });
+      await waitFor(
+        async () => {
+          const stats = await listenerStats(victim);
+          return stats[Subjects.TicketCreated].handled + stats[Subjects.TicketUpdated].handled >= 20;
+        },
+        { timeoutMs: 60_000, intervalMs: 5 },
+      );
       await victim.kill();
       expect(victim.exits.at(-1)?.signal).toBe('SIGKILL');
       await victim.start();

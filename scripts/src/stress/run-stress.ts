@@ -147,7 +147,8 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   await Promise.all(
     tickets.map(async (t) => {
       const actual = await readReplica(baseUrl, headers, t.expected.id);
-      if (!actual || !sameReplica(actual, t.expected) || t.expected.version !== 2) mismatches.push({ id: t.expected.id, expected: t.expected, actual });
+      if (!actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
+        mismatches.push({ id: t.expected.id, expected: t.expected, actual });
     }),
   );
   const lags = tickets.filter((t) => t.seenAt !== undefined).map((t) => t.seenAt! - t.updatedAt);
