@@ -3,6 +3,7 @@ import { TEST_JWT_KEY, authHeader, testToken } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApp } from './app';
+import { readinessChecks } from './readiness';
 import { startHarness, type Harness } from './test-support/harness';
 
 describe('orders app plumbing (real MongoDB-protocol server and nats-server)', () => {
@@ -51,22 +52,34 @@ describe('orders app plumbing (real MongoDB-protocol server and nats-server)', (
   });
 
   it('when the token is forged with another key, then 401', async () => {
-    await request(h.app).get('/api/orders').set(authHeader(testToken({}, 'some-other-key'))).expect(401);
+    await request(h.app)
+      .get('/api/orders')
+      .set(authHeader(testToken({}, 'some-other-key')))
+      .expect(401);
   });
 
-  it('when the database is unreachable, then requests fail fast with 503, not 500 and not a hang', async () => {
+  it('when the database is unreachable, then requests fail fast with 503 (not 500, not a hang) and /readyz says mongo: false', async () => {
+    const app = appWith({ readiness: readinessChecks(h.bus) });
     mongoose.set('bufferTimeoutMS', 300);
     await mongoose.disconnect();
     try {
       const started = Date.now();
-      const res = await request(h.app).get('/api/orders').set(authHeader(testToken())).expect(503);
+      const res = await request(app).get('/api/orders').set(authHeader(testToken())).expect(503);
       expect(res.body.errors).toEqual([{ message: 'Database unavailable, retry shortly' }]);
       expect(res.headers['retry-after']).toBe('1');
       expect(Date.now() - started).toBeLessThan(3000);
+      const ready = await request(app).get('/readyz').expect(503);
+      expect(ready.body.checks).toEqual({ mongo: false, nats: true, accepting: true });
     } finally {
       mongoose.set('bufferTimeoutMS', 10_000);
       await mongoose.connect(h.mongoUrl);
     }
+  });
+
+  it('when the copy is shutting down, then /readyz is 503 so it leaves the Service before connections close', async () => {
+    const app = appWith({ readiness: readinessChecks(h.bus, () => true) });
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body.checks).toEqual({ mongo: true, nats: true, accepting: false });
   });
 
   function appWith(overrides: Partial<Parameters<typeof createApp>[0]>) {

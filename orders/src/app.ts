@@ -1,12 +1,4 @@
-import {
-  currentUser,
-  errorHandler,
-  healthRouter,
-  notFound,
-  type Logger,
-  type OutboxRelay,
-  type ReadinessCheck,
-} from '@ticketing/common';
+import { currentUser, errorHandler, healthRouter, notFound, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
 import express, { type Express } from 'express';
 import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';

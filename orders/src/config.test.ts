@@ -6,7 +6,13 @@ const minimal = { MONGO_URL: 'mongodb://localhost:27017/orders', NATS_URL: 'nats
 describe('orders configuration', () => {
   it('when only the required variables are set, then the rest takes its defaults (a 15-minute order window)', () => {
     const config = loadConfig(minimal);
-    expect(config).toMatchObject({ ...minimal, PORT: 3000, ORDER_EXPIRATION_SECONDS: 900, EXPIRY_CHECK_INTERVAL_MS: 1000, JETSTREAM_REPLICAS: 1 });
+    expect(config).toMatchObject({
+      ...minimal,
+      PORT: 3000,
+      ORDER_EXPIRATION_SECONDS: 900,
+      EXPIRY_CHECK_INTERVAL_MS: 1000,
+      JETSTREAM_REPLICAS: 1,
+    });
     expect(Object.isFrozen(config)).toBe(true);
   });
 

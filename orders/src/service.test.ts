@@ -1,5 +1,15 @@
 import { JetStreamBus, Subjects, createLogger, type OrderEventData } from '@ticketing/common';
-import { TEST_JWT_KEY, authHeader, readStream, sleep, startNatsServer, testMongoUrl, testToken, waitFor, type NatsServerHandle } from '@ticketing/common/testing';
+import {
+  TEST_JWT_KEY,
+  authHeader,
+  readStream,
+  sleep,
+  startNatsServer,
+  testMongoUrl,
+  testToken,
+  waitFor,
+  type NatsServerHandle,
+} from '@ticketing/common/testing';
 import http from 'node:http';
 import request from 'supertest';
 import { loadConfig } from './config';
@@ -15,8 +25,17 @@ describe('the orders service as main.ts runs it (real servers)', () => {
   beforeAll(async () => {
     nats = await startNatsServer();
     bus = await JetStreamBus.connect({ servers: nats.url, name: 'tickets-stand-in' });
-    const config = loadConfig({ PORT: '0', MONGO_URL: testMongoUrl('orders'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, NATS_CLIENT_NAME: 'orders-under-test' });
-    service = await startOrders(config, createLogger({ service: 'orders' }, 'info', (line) => logs.push(JSON.parse(line))));
+    const config = loadConfig({
+      PORT: '0',
+      MONGO_URL: testMongoUrl('orders'),
+      NATS_URL: nats.url,
+      JWT_KEY: TEST_JWT_KEY,
+      NATS_CLIENT_NAME: 'orders-under-test',
+    });
+    service = await startOrders(
+      config,
+      createLogger({ service: 'orders' }, 'info', (line) => logs.push(JSON.parse(line))),
+    );
   });
   afterAll(async () => {
     await service.stop();
@@ -27,14 +46,16 @@ describe('the orders service as main.ts runs it (real servers)', () => {
   const api = () => request(`http://127.0.0.1:${service.port}`);
 
   it('when a ticket is published by the tickets service, then it can be ordered over HTTP, order:created is published, and the stats count both', async () => {
-    await api().get('/readyz').expect(200);
+    expect((await api().get('/readyz').expect(200)).body.checks).toEqual({ mongo: true, nats: true, accepting: true });
     const ticket = buildTicketEvent({ price: 15 });
     await publishTicketEvent(bus, Subjects.TicketCreated, ticket);
     await waitFor(async () => (await api().get(`/api/orders/tickets/${ticket.id}`)).status === 200, { what: 'the replica' });
 
     const res = await api().post('/api/orders').set(authHeader(testToken())).send({ ticketId: ticket.id }).expect(201);
 
-    await waitFor(async () => (await readStream<OrderEventData>(bus, { subject: Subjects.OrderCreated })).some((m) => m.data.id === res.body.id));
+    await waitFor(async () =>
+      (await readStream<OrderEventData>(bus, { subject: Subjects.OrderCreated })).some((m) => m.data.id === res.body.id),
+    );
     const stats = await waitFor(async () => {
       const body = (await api().get('/internal/stats')).body;
       return body.outbox.published === 1 ? body : null;

@@ -6,6 +6,7 @@ import { createApp } from './app';
 import type { OrdersConfig } from './config';
 import { ExpiryWorker } from './orders/expiry-worker';
 import { Order } from './orders/order.model';
+import { readinessChecks } from './readiness';
 import { ordersStats } from './stats';
 import { TicketCreatedListener } from './tickets/ticket-created.listener';
 import { TicketUpdatedListener } from './tickets/ticket-updated.listener';
@@ -34,6 +35,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
   const listeners = { created: new TicketCreatedListener(bus, logger), updated: new TicketUpdatedListener(bus, logger) };
   await Promise.all([listeners.created.listen(), listeners.updated.listen()]);
 
+  let stopping: Promise<void> | undefined;
   const relay = new OutboxRelay(Order, bus, { logger });
   relay.start();
   const expiry = new ExpiryWorker({ relay, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS, logger });
@@ -45,14 +47,10 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     stats: ordersStats(relay, listeners),
-    readiness: {
-      mongo: () => mongoose.connection.readyState === mongoose.ConnectionStates.connected,
-      nats: () => bus.isConnected(),
-    },
+    readiness: readinessChecks(bus, () => stopping !== undefined),
   });
   const server = await listen(app, config.PORT);
 
-  let stopping: Promise<void> | undefined;
   const stop = async () => {
     await closeServer(server);
     await Promise.all([listeners.created.close(), listeners.updated.close()]);

@@ -39,7 +39,14 @@ describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server 
     expect(res.body).toMatchObject({ id: placed.id, status: 'cancelled', version: 1, userId: 'canceller', expiresAt: placed.expiresAt });
     expect(await Order.findById(placed.id).lean()).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
     expect(await settledUpdatedEvents(placed.id)).toEqual([
-      { id: placed.id, version: 1, status: 'cancelled', userId: 'canceller', expiresAt: placed.expiresAt, ticket: { id: placed.ticket.id, price: 35 } },
+      {
+        id: placed.id,
+        version: 1,
+        status: 'cancelled',
+        userId: 'canceller',
+        expiresAt: placed.expiresAt,
+        ticket: { id: placed.ticket.id, price: 35 },
+      },
     ]);
   });
 
@@ -95,7 +102,9 @@ describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server 
     const client = new RaceClient(server, 20);
     await client.warm(20);
 
-    const statuses = (await Promise.all(Array.from({ length: 20 }, () => client.send('DELETE', `/api/orders/${placed.id}`, undefined, authHeader(token))))).map((r) => r.status);
+    const statuses = (
+      await Promise.all(Array.from({ length: 20 }, () => client.send('DELETE', `/api/orders/${placed.id}`, undefined, authHeader(token))))
+    ).map((r) => r.status);
     client.close();
     server.close();
 
@@ -111,7 +120,10 @@ describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server 
     expect(await Order.findById(placed.id).lean()).toMatchObject({ status: 'created', version: 0 });
   });
 
-  it.each([['unknown', newId()], ['malformed', 'x']])('when the order id is %s, then 404', async (_what, id) => {
+  it.each([
+    ['unknown', newId()],
+    ['malformed', 'x'],
+  ])('when the order id is %s, then 404', async (_what, id) => {
     await cancel(id, testToken()).expect(404);
   });
 

@@ -26,7 +26,9 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
   const ordersFor = (ticketId: string) => Order.find({ ticket: ticketId }).lean();
   const createdEvents = (orderId: string) => publishedEvents<OrderEventData>(h.bus, Subjects.OrderCreated, orderId);
   const createdEventsForTicket = async (ticketId: string) =>
-    (await readStream<OrderEventData>(h.bus, { subject: Subjects.OrderCreated })).map((m) => m.data).filter((e) => e.ticket.id === ticketId);
+    (await readStream<OrderEventData>(h.bus, { subject: Subjects.OrderCreated }))
+      .map((m) => m.data)
+      .filter((e) => e.ticket.id === ticketId);
 
   it('when a signed-in user orders a free ticket, then 201 with the order, it is stored, and order:created is published', async () => {
     const ticket = await givenTicket({ title: 'opera', price: 45 });
@@ -50,7 +52,9 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
       const all = await createdEvents(res.body.id);
       return all.length ? all : null;
     });
-    expect(events).toEqual([{ id: res.body.id, version: 0, status: 'created', userId: 'buyer-1', expiresAt, ticket: { id: ticket.id, price: 45 } }]);
+    expect(events).toEqual([
+      { id: res.body.id, version: 0, status: 'created', userId: 'buyer-1', expiresAt, ticket: { id: ticket.id, price: 45 } },
+    ]);
     await waitFor(async () => (await Order.findById(res.body.id).lean())!.outbox.length === 0, { what: 'the outbox to be emptied' });
   });
 
@@ -77,7 +81,12 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
   });
 
   it('when the body is not JSON, then 400 and not 500', async () => {
-    const res = await request(h.app).post('/api/orders').set(authHeader(testToken())).set('Content-Type', 'application/json').send('{"ticketId": ').expect(400);
+    const res = await request(h.app)
+      .post('/api/orders')
+      .set(authHeader(testToken()))
+      .set('Content-Type', 'application/json')
+      .send('{"ticketId": ')
+      .expect(400);
     expect(res.body.errors).toEqual([{ message: 'Malformed JSON body' }]);
   });
 
@@ -156,7 +165,9 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
       const ticket = await givenTicket({ price: 99 });
       const users = Array.from({ length: 50 }, (_, i) => testToken({ id: `racer-${i}` }));
 
-      const responses = await Promise.all(users.map((token) => client.send('POST', '/api/orders', { ticketId: ticket.id }, authHeader(token))));
+      const responses = await Promise.all(
+        users.map((token) => client.send('POST', '/api/orders', { ticketId: ticket.id }, authHeader(token))),
+      );
 
       const statuses = responses.map((r) => r.status);
       expect(statuses.filter((s) => s === 201)).toHaveLength(1);

@@ -1,11 +1,4 @@
-import {
-  OrderStatus,
-  Subjects,
-  recordEvent,
-  requireAuth,
-  validateRequest,
-  type OrderCreatedEvent,
-} from '@ticketing/common';
+import { OrderStatus, Subjects, recordEvent, requireAuth, validateRequest, type OrderCreatedEvent } from '@ticketing/common';
 import { Router } from 'express';
 import { body } from 'express-validator';
 import { isObjectIdString } from '../object-id';

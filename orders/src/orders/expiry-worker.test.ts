@@ -31,7 +31,11 @@ describe('order expiry (real MongoDB-protocol server and nats-server)', () => {
   };
   const placeOrder = async (price = 20) => {
     const ticket = await givenTicket({ price });
-    const res = await request(h.app).post('/api/orders').set(authHeader(testToken({ id: 'buyer' }))).send({ ticketId: ticket.id }).expect(201);
+    const res = await request(h.app)
+      .post('/api/orders')
+      .set(authHeader(testToken({ id: 'buyer' })))
+      .send({ ticketId: ticket.id })
+      .expect(201);
     return res.body as { id: string; expiresAt: string; ticket: { id: string } };
   };
   const settledUpdatedEvents = async (id: string) => {
@@ -48,7 +52,14 @@ describe('order expiry (real MongoDB-protocol server and nats-server)', () => {
 
     expect(await Order.findById(placed.id).lean()).toMatchObject({ status: OrderStatus.Cancelled, version: 1 });
     expect(await settledUpdatedEvents(placed.id)).toEqual([
-      { id: placed.id, version: 1, status: 'cancelled', userId: 'buyer', expiresAt: placed.expiresAt, ticket: { id: placed.ticket.id, price: 42 } },
+      {
+        id: placed.id,
+        version: 1,
+        status: 'cancelled',
+        userId: 'buyer',
+        expiresAt: placed.expiresAt,
+        ticket: { id: placed.ticket.id, price: 42 },
+      },
     ]);
     await request(h.app).post('/api/orders').set(authHeader(testToken())).send({ ticketId: placed.ticket.id }).expect(201);
   });
@@ -66,7 +77,10 @@ describe('order expiry (real MongoDB-protocol server and nats-server)', () => {
 
   it('when an order was cancelled or is awaiting payment, then expiry does not touch it', async () => {
     const cancelled = await placeOrder();
-    await request(h.app).delete(`/api/orders/${cancelled.id}`).set(authHeader(testToken({ id: 'buyer' }))).expect(200);
+    await request(h.app)
+      .delete(`/api/orders/${cancelled.id}`)
+      .set(authHeader(testToken({ id: 'buyer' })))
+      .expect(200);
     const paying = await placeOrder();
     await Order.updateOne({ _id: paying.id }, { $set: { status: OrderStatus.AwaitingPayment } });
     clock.advance(WINDOW_SECONDS * 1000);

@@ -12,10 +12,12 @@ export function listOrdersRouter(): Router {
     // One query for all the tickets rather than one per order.
     const tickets = await Ticket.find({ _id: { $in: orders.map((o) => o.ticket) } }).lean();
     const byId = new Map(tickets.map((t) => [String(t._id), t]));
-    res.json(orders.flatMap((order) => {
-      const ticket = byId.get(String(order.ticket));
-      return ticket ? [orderView(order, ticket)] : [];
-    }));
+    res.json(
+      orders.flatMap((order) => {
+        const ticket = byId.get(String(order.ticket));
+        return ticket ? [orderView(order, ticket)] : [];
+      }),
+    );
   });
   return router;
 }

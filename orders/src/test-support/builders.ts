@@ -12,13 +12,20 @@ export function buildTicketEvent(overrides: Partial<TicketEventData> = {}): Tick
 }
 
 /** A replica already in the database (the arrange step of route tests; listeners are tested apart). */
-export async function givenTicket(overrides: Partial<{ id: string; title: string; price: number; version: number }> = {}): Promise<ReplicaView> {
+export async function givenTicket(
+  overrides: Partial<{ id: string; title: string; price: number; version: number }> = {},
+): Promise<ReplicaView> {
   const ticket = await Ticket.create({ _id: overrides.id ?? newId(), title: 'concert', price: 20, version: 0, ...overrides });
   return replicaView(ticket);
 }
 
 /** Publishes as the tickets service would; `msgId` lets a test send a true duplicate delivery. */
-export function publishTicketEvent(bus: JetStreamBus, subject: typeof Subjects.TicketCreated | typeof Subjects.TicketUpdated, data: TicketEventData, msgId = eventMessageId(subject, data)) {
+export function publishTicketEvent(
+  bus: JetStreamBus,
+  subject: typeof Subjects.TicketCreated | typeof Subjects.TicketUpdated,
+  data: TicketEventData,
+  msgId = eventMessageId(subject, data),
+) {
   return bus.publish(subject, data, msgId);
 }
 

@@ -23,7 +23,9 @@ export interface Harness {
  * Real servers for one test file: a fresh database on the run's MongoDB-protocol server, a
  * nats-server of its own, the outbox relay and the app built by createApp, as main.ts wires them.
  */
-export async function startHarness(options: { clock?: () => Date; expirationSeconds?: number; listeners?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { clock?: () => Date; expirationSeconds?: number; listeners?: boolean } = {},
+): Promise<Harness> {
   const mongoUrl = testMongoUrl('orders');
   await mongoose.connect(mongoUrl);
   await Promise.all([Ticket.init(), Order.init()]);

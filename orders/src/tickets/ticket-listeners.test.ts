@@ -23,7 +23,8 @@ describe('ticket replica listeners (real nats-server and MongoDB-protocol server
   });
 
   const replica = (id: string) => Ticket.findById(id).lean();
-  const replicaAt = (id: string, version: number) => waitFor(async () => (await replica(id))?.version === version, { what: `replica at v${version}` });
+  const replicaAt = (id: string, version: number) =>
+    waitFor(async () => (await replica(id))?.version === version, { what: `replica at v${version}` });
 
   it('when ticket:created arrives, then the replica has the source id, title, price and version', async () => {
     const event = buildTicketEvent({ title: 'opera', price: 45.5 });
@@ -106,22 +107,30 @@ describe('ticket replica listeners (real nats-server and MongoDB-protocol server
     await Promise.all(
       tickets.flatMap((t) =>
         versions.flatMap((version) =>
-          [0, 1, 2, 3].map((copy) => publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...t, version, price: version * 10 }, `burst-${t.id}-${version}-${copy}`)),
+          [0, 1, 2, 3].map((copy) =>
+            publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...t, version, price: version * 10 }, `burst-${t.id}-${version}-${copy}`),
+          ),
         ),
       ),
     );
     const handledBefore = updated.stats.handled;
-    await waitFor(() => updated.stats.handled >= handledBefore + tickets.length * versions.length * 4, { timeoutMs: 20_000, what: 'every delivery handled' });
+    await waitFor(() => updated.stats.handled >= handledBefore + tickets.length * versions.length * 4, {
+      timeoutMs: 20_000,
+      what: 'every delivery handled',
+    });
     for (const t of tickets) expect(await replica(t.id)).toMatchObject({ price: 60, version: 6 });
   });
 
   it('when all is applied, then nothing is left unacknowledged on either durable consumer', async () => {
     await sleep(200);
     for (const durable of ['orders-service__ticket_created', 'orders-service__ticket_updated']) {
-      await waitFor(async () => {
-        const info = await h.bus.manager.consumers.info(h.bus.streamName, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      }, { what: `${durable} drained` });
+      await waitFor(
+        async () => {
+          const info = await h.bus.manager.consumers.info(h.bus.streamName, durable);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        { what: `${durable} drained` },
+      );
     }
   });
 });

@@ -15,16 +15,17 @@ const deliveries = fc.integer({ min: 1, max: 6 }).chain((last) =>
   fc
     .record({
       changes: fc.array(
-        fc.record({ title: fc.string({ minLength: 1, maxLength: 30 }), price: fc.integer({ min: 1, max: 100_000 }).map((cents) => cents / 100) }),
+        fc.record({
+          title: fc.string({ minLength: 1, maxLength: 30 }),
+          price: fc.integer({ min: 1, max: 100_000 }).map((cents) => cents / 100),
+        }),
         { minLength: last + 1, maxLength: last + 1 },
       ),
       duplicates: fc.array(fc.integer({ min: 0, max: last }), { maxLength: last + 1 }),
     })
     .chain(({ changes, duplicates }) => {
       const versions = [...changes.keys(), ...duplicates];
-      return fc
-        .shuffledSubarray(versions, { minLength: versions.length, maxLength: versions.length })
-        .map((order) => ({ changes, order }));
+      return fc.shuffledSubarray(versions, { minLength: versions.length, maxLength: versions.length }).map((order) => ({ changes, order }));
     }),
 );
 

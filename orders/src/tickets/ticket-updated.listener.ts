@@ -1,11 +1,4 @@
-import {
-  Listener,
-  NotYetError,
-  Subjects,
-  type MessageContext,
-  type TicketEventData,
-  type TicketUpdatedEvent,
-} from '@ticketing/common';
+import { Listener, NotYetError, Subjects, type MessageContext, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from './ticket.model';
 
@@ -29,7 +22,11 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     const replica = await Ticket.findById(data.id, { version: 1 }).lean();
     if (!replica) throw new NotYetError(`ticket ${data.id} v${data.version}: the ticket is not replicated yet`);
     if (replica.version >= data.version) {
-      context.logger.debug('ticket:updated duplicate ignored', { ticketId: data.id, version: data.version, replicaVersion: replica.version });
+      context.logger.debug('ticket:updated duplicate ignored', {
+        ticketId: data.id,
+        version: data.version,
+        replicaVersion: replica.version,
+      });
       return;
     }
     throw new NotYetError(`ticket ${data.id} v${data.version}: replica is at v${replica.version}, waiting for v${data.version - 1}`);
