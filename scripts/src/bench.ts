@@ -28,13 +28,17 @@ async function main() {
   const token = signToken({ id: 'bench-user', email: 'bench@ticketing.dev' }, JWT_KEY, 3600);
   try {
     log('bench: raw JetStream publish → consume → ack…');
-    const jetstream = await benchRawJetStream(stack.natsUrl, q ? 5_000 : 50_000);
+    const jetstream = await benchRawJetStream(q ? 5_000 : 50_000);
+    log(`  ${Math.round(jetstream)} msg/s`);
     log('bench: raw MongoDB-protocol versioned updates…');
     const mongo = await benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000);
+    log(`  ${Math.round(mongo)} updates/s`);
     log('bench: end-to-end saturation…');
     const e2e = await benchEndToEndThroughput(stack, token, 64, q ? 10 : 60);
+    log(`  ${Math.round(e2e)} updates/s`);
     log('bench: replication lag at 100 updates/s…');
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
+    log(`  p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
     const stressIterations = q ? 1_000 : 10_000;
     log(`bench: stress, ${stressIterations} iterations (200 in flight)…`);
     const stress = await runStress({

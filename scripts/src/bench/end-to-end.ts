@@ -63,7 +63,8 @@ export async function benchLag(
   seconds: number,
 ): Promise<{ p50: number; p99: number; max: number; samples: number }> {
   const api = apiFor(stack.url, token);
-  const created = await createTickets(api, 64, 'bench-lag');
+  // Enough tickets that one ticket's updates never overlap (each is updated every few seconds).
+  const created = await createTickets(api, Math.max(64, rate * 5), 'bench-lag');
   const replicaUrl = stack.orders[0].url;
   const lags: number[] = [];
   const total = rate * seconds;

@@ -1,5 +1,6 @@
 import { JetStreamBus, Listener, Subjects, eventMessageId, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
 import { Types } from 'mongoose';
+import { startNatsServer } from '@ticketing/common/testing';
 
 class CountingListener extends Listener<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;
@@ -21,8 +22,10 @@ class CountingListener extends Listener<TicketUpdatedEvent> {
  * The bus alone: publish (stored, with a message id) → consume through our Listener base → ack.
  * Messages per second, end to end through JetStream.
  */
-export async function benchRawJetStream(natsUrl: string, messages: number): Promise<number> {
-  const bus = await JetStreamBus.connect({ servers: natsUrl, name: 'bench-raw', stream: 'BENCH_RAW', deadLetterStream: 'BENCH_RAW_DL' });
+export async function benchRawJetStream(messages: number): Promise<number> {
+  // A server of its own (same binary, same machine): the stack's stream already owns the subjects.
+  const nats = await startNatsServer();
+  const bus = await JetStreamBus.connect({ servers: nats.url, name: 'bench-raw' });
   try {
     const listener = new CountingListener(bus, messages);
     const done = new Promise<void>((resolve) => (listener.onDone = resolve));
@@ -41,10 +44,9 @@ export async function benchRawJetStream(natsUrl: string, messages: number): Prom
     await done;
     const seconds = (performance.now() - started) / 1000;
     await listener.close();
-    await bus.manager.streams.delete('BENCH_RAW');
-    await bus.manager.streams.delete('BENCH_RAW_DL');
     return messages / seconds;
   } finally {
     await bus.close();
+    await nats.destroy();
   }
 }
