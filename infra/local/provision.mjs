@@ -53,7 +53,11 @@ function ferretdb() {
   if (fs.existsSync(target) && fs.statSync(target).mtimeMs >= newest) return say('ferretdb ready');
   requireGo('ferretdb');
   say('building ferretdb (first time only, about a minute)…');
-  execFileSync('go', ['build', '-o', target, '.'], { cwd: source, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CGO_ENABLED: '0' } });
+  execFileSync('go', ['build', '-o', target, '.'], {
+    cwd: source,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CGO_ENABLED: '0' },
+  });
   say('ferretdb built');
 }
 

@@ -33,7 +33,7 @@ describe('orders app plumbing (real MongoDB-protocol server and nats-server)', (
 
   it('when /internal/stats is asked, then it reports both listeners and the events published', async () => {
     const res = await request(h.app).get('/internal/stats').expect(200);
-    const none = { handled: 0, retried: 0, deadLettered: 0 };
+    const none = { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
     expect(res.body).toEqual({ listeners: { 'ticket:created': none, 'ticket:updated': none }, outbox: { published: h.relay.published } });
   });
 

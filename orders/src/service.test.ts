@@ -60,8 +60,8 @@ describe('the orders service as main.ts runs it (real servers)', () => {
       const body = (await api().get('/internal/stats')).body;
       return body.outbox.published === 1 ? body : null;
     });
-    expect(stats.listeners['ticket:created']).toEqual({ handled: 1, retried: 0, deadLettered: 0 });
-    expect(stats.listeners['ticket:updated']).toEqual({ handled: 0, retried: 0, deadLettered: 0 });
+    expect(stats.listeners['ticket:created']).toEqual({ handled: 1, applied: 1, duplicates: 0, retried: 0, deadLettered: 0 });
+    expect(stats.listeners['ticket:updated']).toEqual({ handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 });
   });
 
   it('when it is stopped during a request, then that request is finished, new ones are refused, and it disconnects cleanly', async () => {

@@ -5,11 +5,11 @@ export interface OrdersStats {
   outbox: { published: number };
 }
 
-const NONE: ListenerStats = { handled: 0, retried: 0, deadLettered: 0 };
+const NONE: ListenerStats = { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
 
 /**
  * `GET /internal/stats`: what this copy handled. End-to-end tests add the counts of every copy to
- * prove each event was handled by exactly one of them.
+ * prove each event was applied by exactly one of them.
  */
 export function ordersStats(
   relay: OutboxRelay,

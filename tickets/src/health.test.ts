@@ -68,7 +68,13 @@ describe('health, readiness, stats and unknown routes', () => {
   it('when /internal/stats is asked, then it shows both listeners and the outbox counters of this copy', async () => {
     const before = await request(t.app).get('/internal/stats');
     expect(before.status).toBe(200);
-    const counters = { handled: expect.any(Number), retried: expect.any(Number), deadLettered: expect.any(Number) };
+    const counters = {
+      handled: expect.any(Number),
+      applied: expect.any(Number),
+      duplicates: expect.any(Number),
+      retried: expect.any(Number),
+      deadLettered: expect.any(Number),
+    };
     expect(before.body).toEqual({
       listeners: { 'order:created': counters, 'order:updated': counters },
       outbox: { published: expect.any(Number) },

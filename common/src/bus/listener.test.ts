@@ -72,7 +72,17 @@ describe('JetStream bus and Listener base (real nats-server)', () => {
     // backoff, not a busy loop: two retries wait at least 100 ms + 200 ms
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(listener.handledEvents[0]).toEqual(event);
-    expect(listener.stats).toMatchObject({ handled: 1, retried: 2, deadLettered: 0 });
+    expect(listener.stats).toMatchObject({ handled: 1, applied: 1, duplicates: 0, retried: 2, deadLettered: 0 });
+  });
+
+  it('when a handler says an event was a duplicate, then it is acked and counted apart from the applied ones', async () => {
+    const listener = await listen(
+      new RecordingListener(bus, 'g-outcome', async (data) => (data.title === 'again' ? 'duplicate' : undefined)),
+    );
+    await publish(buildTicketEvent());
+    await publish(buildTicketEvent({ title: 'again' }));
+    await waitFor(() => listener.handledEvents.length === 2);
+    expect(listener.stats).toMatchObject({ handled: 2, applied: 1, duplicates: 1, retried: 0 });
   });
 
   it('when a payload is malformed, then it is dead-lettered with its reason and the next event is still processed', async () => {

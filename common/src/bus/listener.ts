@@ -21,9 +21,19 @@ export class NotYetError extends Error {
   override readonly name = 'NotYetError';
 }
 
+/**
+ * What a handler may say it did. `'duplicate'`: the event was already applied (a redelivery or a
+ * re-publication) and changed nothing. Resolving with nothing counts as applied.
+ */
+export type HandlerOutcome = void | 'applied' | 'duplicate';
+
 export interface ListenerStats {
-  /** Events whose handler resolved (including duplicates the handler chose to ignore). */
+  /** Events whose handler resolved (applied + duplicates). */
   handled: number;
+  /** Events that changed state here: each event should be applied by exactly one copy, once. */
+  applied: number;
+  /** Deliveries recognised as already applied, acknowledged with no change. */
+  duplicates: number;
   /** Deliveries handed back to the bus to try again. */
   retried: number;
   /** Events dead-lettered (malformed, or over the delivery limit). */
@@ -42,7 +52,7 @@ export abstract class Listener<E extends AnyEvent> {
   abstract readonly queueGroupName: string;
   /** Events of this subject handled at once by this copy of the service. */
   protected readonly concurrency: number = 32;
-  readonly stats: ListenerStats = { handled: 0, retried: 0, deadLettered: 0 };
+  readonly stats: ListenerStats = { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
   private subscription?: Subscription;
 
   constructor(
@@ -50,7 +60,7 @@ export abstract class Listener<E extends AnyEvent> {
     protected readonly logger: Logger = silentLogger,
   ) {}
 
-  protected abstract onMessage(data: E['data'], context: MessageContext): Promise<void>;
+  protected abstract onMessage(data: E['data'], context: MessageContext): Promise<HandlerOutcome>;
 
   /** Creates (or joins) the group's durable consumer and starts handling events. */
   async listen(): Promise<void> {
@@ -76,13 +86,15 @@ export abstract class Listener<E extends AnyEvent> {
       return;
     }
     try {
-      await this.onMessage(parsed.data as E['data'], {
+      const outcome = await this.onMessage(parsed.data as E['data'], {
         subject: delivery.subject,
         sequence: delivery.sequence,
         deliveryCount: delivery.deliveryCount,
         logger,
       });
       this.stats.handled++;
+      if (outcome === 'duplicate') this.stats.duplicates++;
+      else this.stats.applied++;
       delivery.ack();
     } catch (err) {
       const notYet = err instanceof NotYetError;

@@ -1,4 +1,4 @@
-import { Listener, type MessageContext } from './listener';
+import { Listener, type HandlerOutcome, type MessageContext } from './listener';
 import type { Bus } from './types';
 import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
 import { Subjects } from '../events/subjects';
@@ -10,12 +10,13 @@ export class RecordingListener extends Listener<TicketCreatedEvent> {
   constructor(
     bus: Bus,
     readonly queueGroupName: string,
-    private readonly behaviour: (data: TicketEventData, ctx: MessageContext) => Promise<void> = async () => undefined,
+    private readonly behaviour: (data: TicketEventData, ctx: MessageContext) => Promise<HandlerOutcome> = async () => undefined,
   ) {
     super(bus);
   }
-  protected async onMessage(data: TicketEventData, ctx: MessageContext): Promise<void> {
-    await this.behaviour(data, ctx);
+  protected async onMessage(data: TicketEventData, ctx: MessageContext): Promise<HandlerOutcome> {
+    const outcome = await this.behaviour(data, ctx);
     this.handledEvents.push(data);
+    return outcome;
   }
 }

@@ -21,6 +21,17 @@ function app(logged: string[] = []) {
   a.get('/db-down', async () => {
     throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'MongooseServerSelectionError' });
   });
+  a.get('/db-lost', async () => {
+    // what the driver throws when the connection drops mid-operation: labelled retryable
+    const err = Object.assign(new Error('connection 3 to 127.0.0.1:27017 closed'), {
+      name: 'MongoServerError',
+      hasErrorLabel: (label: string) => label === 'RetryableWriteError',
+    });
+    throw err;
+  });
+  a.get('/duplicate-key', async () => {
+    throw Object.assign(new Error('E11000 duplicate key'), { name: 'MongoServerError', code: 11000, hasErrorLabel: () => false });
+  });
   a.use(notFound);
   a.use(errorHandler(createLogger({}, 'error', (line) => logged.push(line))));
   return a;
@@ -61,6 +72,11 @@ describe('error middleware', () => {
     const res = await request(app()).get('/db-down').expect(503);
     expect(res.headers['retry-after']).toBe('1');
     expect(res.body.errors[0].message).toMatch(/Database unavailable/);
+  });
+
+  it('when the connection to the database is lost mid-operation, then 503, but a refused operation stays a 500', async () => {
+    await request(app()).get('/db-lost').expect(503);
+    await request(app()).get('/duplicate-key').expect(500);
   });
 
   it('when no route matches, then a JSON 404', async () => {

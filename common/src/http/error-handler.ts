@@ -35,7 +35,27 @@ const DATABASE_DOWN = new Set([
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
   'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoServerClosedError',
+  'MongoWaitQueueTimeoutError',
 ]);
+
+/** The database could not be reached (not: it refused the operation). */
+function isDatabaseDown(e: { name?: string; message?: string; hasErrorLabel?: (label: string) => boolean; cause?: unknown }): boolean {
+  if (e.name && DATABASE_DOWN.has(e.name)) return true;
+  // mongoose's command buffering timed out while disconnected
+  if (e.name === 'MongooseError' && /buffering timed out|not connected|connection.*closed/i.test(e.message ?? '')) return true;
+  // the driver labels errors caused by a lost connection as retryable
+  if (
+    e.name?.startsWith('Mongo') &&
+    typeof e.hasErrorLabel === 'function' &&
+    (e.hasErrorLabel('RetryableWriteError') || e.hasErrorLabel('ResetPool'))
+  ) {
+    return true;
+  }
+  const cause = e.cause as typeof e | undefined;
+  return typeof cause === 'object' && cause !== null && cause !== e && isDatabaseDown(cause);
+}
 
 function toHttpError(err: unknown): HttpError | null {
   if (err instanceof HttpError) return err;
@@ -46,11 +66,7 @@ function toHttpError(err: unknown): HttpError | null {
   if (e.type === 'entity.too.large') return new PayloadTooLargeError();
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return new BadRequestError('Unsupported body encoding');
   if (e.name === 'VersionError') return new ConflictError('The record was changed by someone else; reload and retry');
-  if (e.name && DATABASE_DOWN.has(e.name)) return new ServiceUnavailableError('Database unavailable, retry shortly');
-  // mongoose command buffering timed out while disconnected
-  if (e.name === 'MongooseError' && /buffering timed out/.test(e.message ?? '')) {
-    return new ServiceUnavailableError('Database unavailable, retry shortly');
-  }
+  if (isDatabaseDown(e)) return new ServiceUnavailableError('Database unavailable, retry shortly');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new BadRequestError(e.message || 'Bad request');
   return null;
 }

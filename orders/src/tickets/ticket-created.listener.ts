@@ -1,4 +1,11 @@
-import { Listener, Subjects, type MessageContext, type TicketCreatedEvent, type TicketEventData } from '@ticketing/common';
+import {
+  Listener,
+  Subjects,
+  type HandlerOutcome,
+  type MessageContext,
+  type TicketCreatedEvent,
+  type TicketEventData,
+} from '@ticketing/common';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from './ticket.model';
 
@@ -10,7 +17,7 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
   readonly subject = Subjects.TicketCreated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
 
-  protected async onMessage(data: TicketEventData, context: MessageContext): Promise<void> {
+  protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
     try {
       // An insert, never an upsert: the unique `_id` makes a redelivered create fail instead of
       // overwriting a replica that later updates have already moved on.
@@ -18,6 +25,7 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
     } catch (err) {
       if ((err as { code?: unknown }).code !== DUPLICATE_KEY) throw err;
       context.logger.debug('ticket:created duplicate ignored', { ticketId: data.id, version: data.version });
+      return 'duplicate';
     }
   }
 }

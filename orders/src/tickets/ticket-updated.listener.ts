@@ -1,4 +1,12 @@
-import { Listener, NotYetError, Subjects, type MessageContext, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
+import {
+  Listener,
+  NotYetError,
+  Subjects,
+  type HandlerOutcome,
+  type MessageContext,
+  type TicketEventData,
+  type TicketUpdatedEvent,
+} from '@ticketing/common';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from './ticket.model';
 
@@ -11,7 +19,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
 
-  protected async onMessage(data: TicketEventData, context: MessageContext): Promise<void> {
+  protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
     const applied = await Ticket.updateOne(
       { _id: data.id, version: data.version - 1 },
       { $set: { title: data.title, price: data.price, version: data.version } },
@@ -27,7 +35,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
         version: data.version,
         replicaVersion: replica.version,
       });
-      return;
+      return 'duplicate';
     }
     throw new NotYetError(`ticket ${data.id} v${data.version}: replica is at v${replica.version}, waiting for v${data.version - 1}`);
   }

@@ -6,7 +6,7 @@ import { listenerStats, startTestStack } from './stack-fixture';
 jest.setTimeout(180_000);
 
 describe('the whole stack under the stress script (real processes, real servers)', () => {
-  it('when two copies of orders share the work, then 200 concurrent iterations leave 0 mismatches and each ticket event is handled by exactly one copy', async () => {
+  it('when two copies of orders share the work, then 200 concurrent iterations leave 0 mismatches and each ticket event is applied by exactly one copy', async () => {
     const stack = await startTestStack({ ordersReplicas: 2 });
     try {
       const summary = await runStress({ baseUrl: stack.url, token: stack.token, iterations: 200 });
@@ -15,14 +15,16 @@ describe('the whole stack under the stress script (real processes, real servers)
       expect(summary.firstMismatches).toEqual([]);
       expect(summary.mismatches).toBe(0);
 
-      // 200 ticket:created + 400 ticket:updated went through the bus; the two copies' counters
-      // must add up to exactly that: none handled twice, none skipped.
+      // 200 ticket:created + 400 ticket:updated went through the bus; the two copies' counts of
+      // events *applied* must add up to exactly that: none applied twice, none skipped. (A
+      // redelivery under load is acknowledged as a duplicate, with no change: at-least-once
+      // delivery, effectively-once application.)
       const perCopy = await Promise.all(stack.orders.map(listenerStats));
-      const handled = (subject: string) => perCopy.map((s) => s[subject].handled);
-      expect(handled(Subjects.TicketCreated).reduce((a, b) => a + b)).toBe(200);
-      expect(handled(Subjects.TicketUpdated).reduce((a, b) => a + b)).toBe(400);
+      const applied = (subject: string) => perCopy.reduce((sum, s) => sum + s[subject].applied, 0);
+      expect(applied(Subjects.TicketCreated)).toBe(200);
+      expect(applied(Subjects.TicketUpdated)).toBe(400);
       // and the queue group really spread the work
-      for (const copy of perCopy) expect(copy[Subjects.TicketCreated].handled + copy[Subjects.TicketUpdated].handled).toBeGreaterThan(0);
+      for (const copy of perCopy) expect(copy[Subjects.TicketCreated].applied + copy[Subjects.TicketUpdated].applied).toBeGreaterThan(0);
     } finally {
       await stack.stop();
     }

@@ -23,6 +23,8 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
 
 export interface ListenerStats {
   handled: number;
+  applied: number;
+  duplicates: number;
   retried: number;
   deadLettered: number;
 }

@@ -5,6 +5,7 @@ import {
   Subjects,
   type Bus,
   type Logger,
+  type HandlerOutcome,
   type MessageContext,
   type OrderCreatedEvent,
   type OrderEventData,
@@ -33,10 +34,10 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
     super(bus, logger);
   }
 
-  protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<void> {
+  protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<HandlerOutcome> {
     if (await OrderRef.exists({ _id: order.id })) {
       logger.debug('order:created already applied', { orderId: order.id });
-      return;
+      return 'duplicate';
     }
     if (ACTIVE_ORDER_STATUSES.includes(order.status)) await this.reserve(order);
     await recordOrder(order);

@@ -5,6 +5,7 @@ import {
   Subjects,
   type Bus,
   type Logger,
+  type HandlerOutcome,
   type MessageContext,
   type OrderEventData,
   type OrderUpdatedEvent,
@@ -33,12 +34,12 @@ export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
     super(bus, logger);
   }
 
-  protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<void> {
+  protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<HandlerOutcome> {
     const ref = await OrderRef.findById(order.id).lean();
     if (!ref) throw new NotYetError(`order ${order.id} not known yet (order:created not applied)`);
     if (ref.version >= order.version) {
       logger.debug('order:updated already applied', { orderId: order.id, version: order.version });
-      return;
+      return 'duplicate';
     }
     if (ref.version < order.version - 1) {
       throw new NotYetError(`order ${order.id} is at version ${ref.version} here, waiting for ${order.version - 1}`);
