@@ -49,6 +49,9 @@ export function recordEvent<E extends AnyEvent>(
   doc.outbox.push({ msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data) });
 }
 
+/** How many published message ids a relay remembers, to avoid publishing them again. */
+const RECENT_LIMIT = 10_000;
+
 export interface OutboxRelayOptions {
   /** How often pending events left behind (bus down, crash) are looked for. */
   sweepIntervalMs?: number;
@@ -59,6 +62,8 @@ export interface OutboxRelayOptions {
 
 export class OutboxRelay {
   private readonly chains = new Map<string, Promise<void>>();
+  /** Message ids this relay has had stored, oldest first (bounded). */
+  private readonly recentlyPublished = new Set<string>();
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
   private readonly logger: Logger;
@@ -125,12 +130,17 @@ export class OutboxRelay {
   }
 
   private async publishAll(id: string, entries: OutboxEntry[]): Promise<void> {
-    const done: string[] = [];
+    const done: OutboxEntry[] = [];
     try {
       for (const entry of entries) {
-        await this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId);
-        done.push(entry.msgId);
-        this.published++;
+        // A record loaded before its last publication was cleared still carries that event: it is
+        // on the bus already, only its removal is pending.
+        if (!this.recentlyPublished.has(entry.msgId)) {
+          await this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId);
+          this.remember(entry.msgId);
+          this.published++;
+        }
+        done.push(entry);
       }
     } catch (err) {
       // Stop at the first failure: a later event must never overtake an earlier one.
@@ -138,13 +148,23 @@ export class OutboxRelay {
     }
     if (done.length === 0) return;
     try {
-      // Events leave from the head, in order: pop the head only if it is the one just published (a
-      // relay elsewhere may have removed it already). Portable: FerretDB's $pull matches whole
-      // elements only, so a $pull by msgId would silently remove nothing there.
-      for (const msgId of done) await this.model.updateOne({ _id: id, 'outbox.0.msgId': msgId }, { $pop: { outbox: -1 } });
+      // One write removes everything published, by exact value (portable: FerretDB's $pull
+      // matches whole elements only, and one write per event made the clean-up cost grow with
+      // the backlog). An entry already removed elsewhere simply matches nothing.
+      await this.model.updateOne(
+        { _id: id },
+        { $pullAll: { outbox: done.map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload })) } },
+      );
     } catch (err) {
       // Published but not removed: it will be published again and dropped as a duplicate.
       this.logger.warn('outbox: could not clear published events', { err, recordId: id });
+    }
+  }
+
+  private remember(msgId: string): void {
+    this.recentlyPublished.add(msgId);
+    if (this.recentlyPublished.size > RECENT_LIMIT) {
+      this.recentlyPublished.delete(this.recentlyPublished.values().next().value!);
     }
   }
 }
