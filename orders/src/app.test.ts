@@ -1,9 +1,8 @@
-import { silentLogger } from '@ticketing/common';
+import { silentLogger, serviceReadiness } from '@ticketing/common';
 import { TEST_JWT_KEY, authHeader, testToken } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApp } from './app';
-import { readinessChecks } from './readiness';
 import { startHarness, type Harness } from './test-support/harness';
 
 describe('orders app plumbing (real MongoDB-protocol server and nats-server)', () => {
@@ -59,7 +58,7 @@ describe('orders app plumbing (real MongoDB-protocol server and nats-server)', (
   });
 
   it('when the database is unreachable, then requests fail fast with 503 (not 500, not a hang) and /readyz says mongo: false', async () => {
-    const app = appWith({ readiness: readinessChecks(h.bus) });
+    const app = appWith({ readiness: serviceReadiness(h.bus) });
     mongoose.set('bufferTimeoutMS', 300);
     await mongoose.disconnect();
     try {
@@ -77,7 +76,7 @@ describe('orders app plumbing (real MongoDB-protocol server and nats-server)', (
   });
 
   it('when the copy is shutting down, then /readyz is 503 so it leaves the Service before connections close', async () => {
-    const app = appWith({ readiness: readinessChecks(h.bus, () => true) });
+    const app = appWith({ readiness: serviceReadiness(h.bus, () => true) });
     const res = await request(app).get('/readyz').expect(503);
     expect(res.body.checks).toEqual({ mongo: true, nats: true, accepting: false });
   });

@@ -1,4 +1,4 @@
-import { JetStreamBus, OutboxRelay, type Logger } from '@ticketing/common';
+import { JetStreamBus, OutboxRelay, type Logger, serviceReadiness } from '@ticketing/common';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import mongoose from 'mongoose';
@@ -6,7 +6,6 @@ import { createApp } from './app';
 import type { OrdersConfig } from './config';
 import { ExpiryWorker } from './orders/expiry-worker';
 import { Order } from './orders/order.model';
-import { readinessChecks } from './readiness';
 import { ordersStats } from './stats';
 import { TicketCreatedListener } from './tickets/ticket-created.listener';
 import { TicketUpdatedListener } from './tickets/ticket-updated.listener';
@@ -47,7 +46,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     stats: ordersStats(relay, listeners),
-    readiness: readinessChecks(bus, () => stopping !== undefined),
+    readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
   const server = await listen(app, config.PORT);
 

@@ -1,13 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger } from '@ticketing/common';
+import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger, serviceReadiness } from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
 import { createListeners, ticketsStats } from './events/listeners';
 import { connectDatabase } from './database';
-import { readinessChecks } from './readiness';
 
 /** Past this, shutdown gives up waiting and exits with 1 (Kubernetes kills at 30 s anyway). */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -37,7 +36,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
     jwtKey: config.JWT_KEY,
     relay,
     logger,
-    readiness: readinessChecks(bus, () => stopping),
+    readiness: serviceReadiness(bus, () => stopping),
     stats: () => ticketsStats(listeners, relay),
   });
 

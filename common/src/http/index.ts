@@ -4,3 +4,4 @@ export * from './current-user';
 export * from './validate-request';
 export * from './error-handler';
 export * from './health';
+export * from './readiness';

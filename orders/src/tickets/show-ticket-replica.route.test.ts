@@ -21,12 +21,17 @@ describe('GET /api/orders/tickets/:id, the replica read path (real nats-server a
     await publishTicketEvent(h.bus, Subjects.TicketCreated, source);
     await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...source, version: 1, title: 'ballet (matinee)', price: 30 });
 
+    const published = Date.now();
     const res = await waitFor(async () => {
       const r = await replica(source.id);
       return r.status === 200 && r.body.version === 1 ? r : null;
     });
 
-    expect(res.body).toEqual({ id: source.id, title: 'ballet (matinee)', price: 30, version: 1 });
+    expect(res.body).toEqual({ id: source.id, title: 'ballet (matinee)', price: 30, version: 1, replicatedAt: expect.any(String) });
+    // when this version was applied here: what replication lag is measured against
+    const appliedAt = Date.parse(res.body.replicatedAt);
+    expect(appliedAt).toBeGreaterThanOrEqual(published - 5);
+    expect(appliedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('when orders has not seen the ticket, then 404', async () => {

@@ -21,7 +21,7 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
     try {
       // An insert, never an upsert: the unique `_id` makes a redelivered create fail instead of
       // overwriting a replica that later updates have already moved on.
-      await Ticket.create({ _id: data.id, title: data.title, price: data.price, version: data.version });
+      await Ticket.create({ _id: data.id, title: data.title, price: data.price, version: data.version, replicatedAt: new Date() });
     } catch (err) {
       if ((err as { code?: unknown }).code !== DUPLICATE_KEY) throw err;
       context.logger.debug('ticket:created duplicate ignored', { ticketId: data.id, version: data.version });

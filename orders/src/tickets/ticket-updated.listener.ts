@@ -22,7 +22,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
   protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
     const applied = await Ticket.updateOne(
       { _id: data.id, version: data.version - 1 },
-      { $set: { title: data.title, price: data.price, version: data.version } },
+      { $set: { title: data.title, price: data.price, version: data.version, replicatedAt: new Date() } },
     );
     if (applied.matchedCount === 1) return;
 

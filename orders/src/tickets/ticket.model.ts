@@ -12,6 +12,8 @@ export interface TicketReplica {
   title: string;
   price: number;
   version: number;
+  /** When this service applied the version it holds: replication lag is measured against it. */
+  replicatedAt?: Date;
 }
 
 const ticketSchema = new Schema<TicketReplica>(
@@ -20,6 +22,7 @@ const ticketSchema = new Schema<TicketReplica>(
     title: { type: String, required: true },
     price: { type: Number, required: true, min: 0 },
     version: { type: Number, required: true, min: 0 },
+    replicatedAt: { type: Date },
   },
   { versionKey: false },
 );
@@ -31,9 +34,19 @@ export interface ReplicaView {
   title: string;
   price: number;
   version: number;
+  replicatedAt?: string;
 }
 
-/** What `GET /api/orders/tickets/:id` shows: the replicated fields only, with the source's id. */
-export function replicaView(ticket: Pick<TicketReplica, '_id' | 'title' | 'price' | 'version'>): ReplicaView {
-  return { id: String(ticket._id), title: ticket.title, price: ticket.price, version: ticket.version };
+/**
+ * What `GET /api/orders/tickets/:id` shows: the replicated fields with the source's id, and when
+ * this version was applied here.
+ */
+export function replicaView(ticket: Pick<TicketReplica, '_id' | 'title' | 'price' | 'version' | 'replicatedAt'>): ReplicaView {
+  return {
+    id: String(ticket._id),
+    title: ticket.title,
+    price: ticket.price,
+    version: ticket.version,
+    ...(ticket.replicatedAt ? { replicatedAt: ticket.replicatedAt.toISOString() } : {}),
+  };
 }

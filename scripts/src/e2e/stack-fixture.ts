@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { TEST_JWT_KEY, testToken, uniqueDatabaseName } from '@ticketing/common/testing';
+import type { ListenerStats } from '@ticketing/common';
 import { startStack, type Stack, type StackOptions } from '../stack/stack';
 
 /**
@@ -19,14 +20,6 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     ...options,
   });
   return { ...stack, token: testToken(), logDir };
-}
-
-export interface ListenerStats {
-  handled: number;
-  applied: number;
-  duplicates: number;
-  retried: number;
-  deadLettered: number;
 }
 
 /** Per-copy counters each service exposes at /internal/stats. */

@@ -1,10 +1,9 @@
 import mongoose from 'mongoose';
 import type { Express } from 'express';
-import { JetStreamBus, OutboxRelay, silentLogger } from '@ticketing/common';
+import { JetStreamBus, OutboxRelay, silentLogger, serviceReadiness } from '@ticketing/common';
 import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
 import { createApp } from '../app';
 import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
-import { readinessChecks } from '../readiness';
 import { Ticket } from '../tickets/ticket.model';
 import { connectDatabase } from '../database';
 
@@ -33,7 +32,7 @@ export function useTicketsHarness(options: { listeners?: boolean } = {}): Ticket
       jwtKey: TEST_JWT_KEY,
       relay: harness.relay,
       logger: silentLogger,
-      readiness: readinessChecks(harness.bus),
+      readiness: serviceReadiness(harness.bus),
       stats: () => ticketsStats(harness.listeners, harness.relay),
     });
     if (options.listeners) {

@@ -1,18 +1,21 @@
-import type { JetStreamBus, ReadinessCheck } from '@ticketing/common';
 import mongoose from 'mongoose';
+import type { ReadinessCheck } from './health';
 
 /** A ping slower than this counts as "not ready". */
 const PING_TIMEOUT_MS = 800;
 
-/** What `/readyz` checks: both connections up, and this copy not shutting down. */
-export function readinessChecks(
-  bus: Pick<JetStreamBus, 'isConnected'>,
+/**
+ * What a service's `/readyz` checks: MongoDB answers, the bus is connected, and this copy is not
+ * shutting down (so it leaves the Service's endpoints before its connections close).
+ */
+export function serviceReadiness(
+  bus: { isConnected(): boolean },
   isStopping: () => boolean = () => false,
+  connection: mongoose.Connection = mongoose.connection,
 ): Record<string, ReadinessCheck> {
   return {
-    mongo: () => mongoose.connection.readyState === mongoose.ConnectionStates.connected && pingDatabase(),
+    mongo: () => connection.readyState === mongoose.ConnectionStates.connected && pingDatabase(connection),
     nats: () => bus.isConnected(),
-    // Leave the Service's endpoints as soon as shutdown starts, before connections close.
     accepting: () => !isStopping(),
   };
 }
@@ -21,8 +24,8 @@ export function readinessChecks(
  * The driver keeps saying "connected" for seconds after the server died (until a heartbeat
  * fails), so readiness asks the server itself.
  */
-function pingDatabase(): Promise<boolean> {
-  const db = mongoose.connection.db;
+function pingDatabase(connection: mongoose.Connection): Promise<boolean> {
+  const db = connection.db;
   if (!db) return Promise.resolve(false);
   const ping = db.command({ ping: 1 }).then(
     () => true,
