@@ -26,11 +26,16 @@ async function replicasMatch(stack: Stack, expected: { id: string; price: number
 }
 
 describe('faults the system survives (real processes, real servers)', () => {
-  it('when NATS is down while tickets are created and updated, then the requests succeed and every replica converges once it returns', async () => {
+  it('when NATS is down while tickets are created and updated, then the requests succeed, /readyz says not ready, and every replica converges once it returns', async () => {
     const stack = await startTestStack();
     const api = client(stack);
     try {
       await stack.nats!.stop();
+      // probes: alive, but not ready while the bus is unreachable
+      for (const copy of [...stack.tickets, ...stack.orders]) {
+        await waitFor(async () => (await fetch(`${copy.url}/readyz`)).status === 503, { timeoutMs: 15_000 });
+        expect((await fetch(`${copy.url}/healthz`)).status).toBe(200);
+      }
       const expected: { id: string; price: number; version: number }[] = [];
       for (let i = 0; i < 10; i++) {
         const created = await api('POST', '/api/tickets', { title: `outage-${i}`, price: 5 });
@@ -42,6 +47,7 @@ describe('faults the system survives (real processes, real servers)', () => {
       expect((await api('GET', `/api/orders/tickets/${expected[0].id}`)).status).toBe(404);
       await stack.nats!.start();
       await waitFor(() => replicasMatch(stack, expected), { timeoutMs: 60_000, intervalMs: 200, what: 'replicas to converge' });
+      for (const copy of [...stack.tickets, ...stack.orders]) expect((await fetch(`${copy.url}/readyz`)).status).toBe(200);
     } finally {
       await stack.stop();
     }
@@ -191,6 +197,16 @@ describe('faults the system survives (real processes, real servers)', () => {
       const stored = (await (await fetch(`${tickets.url}/api/tickets?limit=100`)).json()) as { tickets: { id: string; title: string }[] };
       const storedIds = stored.tickets.filter((t) => t.title.startsWith('term-')).map((t) => t.id);
       expect(storedIds.sort()).toEqual(accepted.map((r) => r.body.id).sort());
+
+      // orders, while it is applying a burst of ticket events, stops as cleanly
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          fetch(`${tickets.url}/api/tickets`, { method: 'POST', headers, body: JSON.stringify({ title: `burst-${i}`, price: 5 }) }),
+        ),
+      );
+      const ordersStarted = Date.now();
+      expect(await stack.orders[0].stop('SIGTERM')).toBe(0);
+      expect(Date.now() - ordersStarted).toBeLessThan(10_000);
     } finally {
       await stack.stop();
     }
