@@ -2,8 +2,9 @@
 /**
  * `npm run bench`: measures, in one run on this machine, the raw limits of the bus and the
  * database and what the whole system achieves on top of them, and prints a table and ratios.
- *   --quick   smaller sizes (a smoke run, figures are rough)
- *   --json    print the results as JSON
+ *   --quick                 smaller sizes (a smoke run, figures are rough)
+ *   --stress-iterations N   iterations of the stress step (default 10000; 1000 with --quick)
+ *   --json                  print the results as JSON
  */
 import os from 'node:os';
 import fs from 'node:fs';
@@ -20,7 +21,13 @@ import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
 const JWT_KEY = 'bench-jwt-key-not-a-secret';
 
 async function main() {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      'stress-iterations': { type: 'string' },
+    },
+  });
   const q = values.quick;
   const log = (line: string) => process.stderr.write(line + '\n');
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
@@ -39,7 +46,7 @@ async function main() {
     log('bench: replication lag at 100 updates/s…');
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
     log(`  p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
-    const stressIterations = q ? 1_000 : 10_000;
+    const stressIterations = Number(values['stress-iterations'] ?? (q ? 1_000 : 10_000));
     log(`bench: stress, ${stressIterations} iterations (200 in flight)…`);
     const stress = await runStress({
       baseUrl: stack.url,

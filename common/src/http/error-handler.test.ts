@@ -29,6 +29,9 @@ function app(logged: string[] = []) {
     });
     throw err;
   });
+  a.get('/socket-ended', async () => {
+    throw Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+  });
   a.get('/duplicate-key', async () => {
     throw Object.assign(new Error('E11000 duplicate key'), { name: 'MongoServerError', code: 11000, hasErrorLabel: () => false });
   });
@@ -76,6 +79,7 @@ describe('error middleware', () => {
 
   it('when the connection to the database is lost mid-operation, then 503, but a refused operation stays a 500', async () => {
     await request(app()).get('/db-lost').expect(503);
+    await request(app()).get('/socket-ended').expect(503);
     await request(app()).get('/duplicate-key').expect(500);
   });
 

@@ -40,9 +40,23 @@ const DATABASE_DOWN = new Set([
   'MongoWaitQueueTimeoutError',
 ]);
 
+/**
+ * Socket errors: the driver sometimes lets one through unwrapped when the server goes away
+ * mid-write (e.g. EPIPE "This socket has been ended by the other party"). A request handler's
+ * only connection is the database's (events go through the outbox), so they mean the same.
+ */
+const CONNECTION_LOST = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTCONN']);
+
 /** The database could not be reached (not: it refused the operation). */
-function isDatabaseDown(e: { name?: string; message?: string; hasErrorLabel?: (label: string) => boolean; cause?: unknown }): boolean {
+function isDatabaseDown(e: {
+  name?: string;
+  code?: unknown;
+  message?: string;
+  hasErrorLabel?: (label: string) => boolean;
+  cause?: unknown;
+}): boolean {
   if (e.name && DATABASE_DOWN.has(e.name)) return true;
+  if (typeof e.code === 'string' && CONNECTION_LOST.has(e.code)) return true;
   // mongoose's command buffering timed out while disconnected
   if (e.name === 'MongooseError' && /buffering timed out|not connected|connection.*closed/i.test(e.message ?? '')) return true;
   // the driver labels errors caused by a lost connection as retryable
