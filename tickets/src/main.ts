@@ -79,7 +79,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadConfig());
-  const logger = createLogger({}, config.LOG_LEVEL);
+  const logger = createLogger({ service: 'tickets', pod: config.NATS_CLIENT_NAME }, config.LOG_LEVEL);
   let service: RunningTickets | undefined;
   let exiting = false;
 
