@@ -53,8 +53,14 @@ export function recordEvent<E extends AnyEvent>(
 const RECENT_LIMIT = 10_000;
 
 export interface OutboxRelayOptions {
-  /** How often pending events left behind (bus down, crash) are looked for. */
+  /** How often pending events are looked for while some are known to be left behind (bus down). */
   sweepIntervalMs?: number;
+  /**
+   * How often they are looked for otherwise: only a copy that died between a write and its
+   * publication leaves events unnoticed, and each sweep reads the whole collection (no index
+   * serves "outbox not empty" without partial indexes), so an idle relay looks rarely.
+   */
+  idleSweepIntervalMs?: number;
   /** Records handled per sweep. */
   sweepBatch?: number;
   logger?: Logger;
@@ -65,7 +71,10 @@ export class OutboxRelay {
   /** Message ids this relay has had stored, oldest first (bounded). */
   private readonly recentlyPublished = new Set<string>();
   private timer?: NodeJS.Timeout;
-  private sweeping?: Promise<void>;
+  private running = false;
+  private sweeping?: Promise<number>;
+  /** A publication failed since the last sweep: what it left must be retried soon. */
+  private leftBehind = false;
   private readonly logger: Logger;
   /** Events this relay has had stored by the bus (for tests and metrics). */
   published = 0;
@@ -89,34 +98,55 @@ export class OutboxRelay {
 
   /** Starts the periodic sweep (and runs one now: a previous process may have left events). */
   start(): void {
-    if (this.timer) return;
-    const tick = () => {
-      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
-    };
-    tick();
-    this.timer = setInterval(tick, this.options.sweepIntervalMs ?? 1000);
-    this.timer.unref();
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
   }
 
   /** Stops sweeping and waits for publications in flight. */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.running = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
     await this.sweeping;
     await Promise.allSettled([...this.chains.values()]);
   }
 
-  /** Publishes everything still pending, oldest records first. */
-  async sweep(): Promise<void> {
+  /** Publishes everything still pending, oldest records first; resolves with how many records had some. */
+  async sweep(): Promise<number> {
+    this.leftBehind = false;
     try {
       const pending = await this.model
         .find({ 'outbox.0': { $exists: true } }, { outbox: 1 })
         .limit(this.options.sweepBatch ?? 500)
         .lean<{ _id: unknown; outbox: OutboxEntry[] }[]>();
       await Promise.all(pending.map((d) => this.dispatch({ id: String(d._id), outbox: d.outbox })));
+      return pending.length;
     } catch (err) {
       this.logger.warn('outbox: sweep failed', { err });
+      this.leftBehind = true;
+      return 0;
     }
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(async () => {
+      this.timer = undefined;
+      this.sweeping = this.sweep();
+      const found = await this.sweeping;
+      this.sweeping = undefined;
+      if (!this.running || this.timer) return;
+      const busy = found > 0 || this.leftBehind;
+      this.schedule(busy ? (this.options.sweepIntervalMs ?? 1000) : (this.options.idleSweepIntervalMs ?? 15_000));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** A publication failed: sweep again soon rather than at the idle pace. */
+  private noteLeftBehind(): void {
+    this.leftBehind = true;
+    if (this.running && !this.sweeping) this.schedule(this.options.sweepIntervalMs ?? 1000);
   }
 
   private serialize(id: string, work: () => Promise<void>): Promise<void> {
@@ -145,6 +175,7 @@ export class OutboxRelay {
     } catch (err) {
       // Stop at the first failure: a later event must never overtake an earlier one.
       this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
+      this.noteLeftBehind();
     }
     if (done.length === 0) return;
     try {
