@@ -31,4 +31,24 @@ describe('the MongoDB-protocol server used by tests', () => {
       await client.close();
     }
   });
+
+  it('when an update is filtered by _id and other fields, then it matches exactly as MongoDB would', async () => {
+    const client = await mongoose.mongo.MongoClient.connect(testMongoUrl('filters'));
+    try {
+      const col = client.db().collection('docs');
+      // a version stored as a double must match an integer in the filter, and vice versa
+      await col.insertOne({ _id: 'a' as never, v: new mongoose.mongo.Double(2), s: 'x', b: true });
+      expect((await col.updateOne({ _id: 'a' as never, v: 2 }, { $set: { seen: 1 } })).matchedCount).toBe(1);
+      expect((await col.updateOne({ _id: 'a' as never, v: 2, s: 'x', b: true }, { $set: { seen: 2 } })).matchedCount).toBe(1);
+      for (const stale of [{ v: 3 }, { s: 'y' }, { b: false }, { missing: 1 }]) {
+        const res = await col.updateOne({ _id: 'a' as never, ...stale }, { $set: { seen: 99 } });
+        expect(res.matchedCount).toBe(0);
+      }
+      expect((await col.updateOne({ _id: 'nope' as never, v: 2 }, { $set: { seen: 99 } })).matchedCount).toBe(0);
+      expect(await col.findOne({ _id: 'a' as never })).toMatchObject({ v: 2, seen: 2 });
+      expect(await col.countDocuments()).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -77,17 +77,36 @@ func relay(client, server net.Conn, locks *collectionLocks) error {
 			return err
 		}
 		lock, expectReply := inspect(request, locks)
-		if lock != nil {
+		if lock == nil {
+			err = exchange(client, server, request, expectReply)
+		} else {
 			lock.Lock()
-		}
-		err = exchange(client, server, request, expectReply)
-		if lock != nil {
+			err = lockedExchange(client, server, request, expectReply)
 			lock.Unlock()
 		}
 		if err != nil {
 			return err
 		}
 	}
+}
+
+// lockedExchange runs a write command while its collection is locked, by the fast path for a
+// simple versioned update (pushdown.go) when it applies.
+func lockedExchange(client, server net.Conn, request []byte, expectReply bool) error {
+	if expectReply {
+		reply, rewritten, err := fastUpdate(server, request)
+		if err != nil {
+			return err
+		}
+		if reply != nil {
+			_, err := client.Write(reply)
+			return err
+		}
+		if rewritten != nil {
+			request = rewritten
+		}
+	}
+	return exchange(client, server, request, expectReply)
 }
 
 func exchange(client, server net.Conn, request []byte, expectReply bool) error {
