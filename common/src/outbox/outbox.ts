@@ -137,7 +137,9 @@ export class OutboxRelay {
       const found = await this.sweeping;
       this.sweeping = undefined;
       if (!this.running || this.timer) return;
-      const busy = found > 0 || this.leftBehind;
+      // Records found pending are usually just being dispatched by their writers: that alone is no
+      // reason to sweep again soon. A failed publication, or a full batch, is.
+      const busy = this.leftBehind || found >= (this.options.sweepBatch ?? 500);
       this.schedule(busy ? (this.options.sweepIntervalMs ?? 1000) : (this.options.idleSweepIntervalMs ?? 15_000));
     }, delayMs);
     this.timer.unref();
