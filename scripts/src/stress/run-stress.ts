@@ -87,30 +87,11 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   };
 
   const tickets: { expected: ReplicaView; updatedAt: number; seenAt?: number }[] = [];
+  const watchers: Promise<void>[] = [];
   const ticker = options.onProgress && setInterval(() => options.onProgress!({ ...progress }), 1000);
   const started = Date.now();
 
-  // Write phase: POST 5 → PUT 10 → PUT 15 per ticket, `concurrency` iterations at a time.
-  let next = 0;
-  const worker = async () => {
-    while (next < iterations) {
-      const i = next++;
-      try {
-        const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
-        progress.created++;
-        await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 10 });
-        const last = await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 15 });
-        progress.updated++;
-        tickets.push({ expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() });
-      } catch {
-        // counted in httpErrors; the run fails
-      }
-    }
-  };
-  const watchers: Promise<void>[] = [];
-  const writes = Promise.all(Array.from({ length: Math.min(concurrency, iterations) }, worker));
   // Watch each ticket's replica from the moment its last update returned (replication lag).
-  const watched = new Set<number>();
   const deadlineAfterWrites = { at: Infinity };
   const watch = async (t: (typeof tickets)[number]) => {
     // Backing off keeps thousands of watchers from loading the service they watch; the lag itself
@@ -130,19 +111,28 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
       pause = Math.min(pause * 2, 1000);
     }
   };
-  const spawnWatchers = () => {
-    tickets.forEach((t, i) => {
-      if (!watched.has(i)) {
-        watched.add(i);
-        watchers.push(watch(t));
+
+  // Write phase: POST 5 → PUT 10 → PUT 15 per ticket, `concurrency` iterations at a time.
+  let next = 0;
+  const worker = async () => {
+    while (next < iterations) {
+      const i = next++;
+      try {
+        const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
+        progress.created++;
+        await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 10 });
+        const last = await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 15 });
+        progress.updated++;
+        const ticket = { expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() };
+        tickets.push(ticket);
+        watchers.push(watch(ticket));
+      } catch {
+        // counted in httpErrors; the run fails
       }
-    });
+    }
   };
-  const spawner = setInterval(spawnWatchers, 5);
-  await writes;
+  await Promise.all(Array.from({ length: Math.min(concurrency, iterations) }, worker));
   const writesDone = Date.now();
-  clearInterval(spawner);
-  spawnWatchers();
   deadlineAfterWrites.at = writesDone + convergeTimeoutMs;
   await Promise.all(watchers);
   const convergedAt = Date.now();
