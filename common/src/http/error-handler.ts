@@ -21,8 +21,10 @@ export function errorHandler(logger: Logger = silentLogger): ErrorRequestHandler
       res.status(500).json({ code: 'internal', errors: [{ message: 'Something went wrong' }] });
       return;
     }
-    if (known instanceof ServiceUnavailableError) logger.warn('http: unavailable', { err, path: req.path });
-    if (known instanceof ServiceUnavailableError) res.setHeader('Retry-After', '1');
+    if (known instanceof ServiceUnavailableError) {
+      logger.warn('http: unavailable', { err, path: req.path });
+      res.setHeader('Retry-After', '1');
+    }
     res.status(known.status).json({ code: known.code, errors: known.serialize() });
   };
 }

@@ -28,7 +28,7 @@ const eventOf = (doc: { id: string; title: string; price: number }, version: num
 /** Saves a change together with its event, as a route does. */
 async function change(doc: mongoose.HydratedDocument<Item>, price: number) {
   doc.price = price;
-  recordEvent<TicketUpdatedEvent>(doc, doc.isNew ? Subjects.TicketUpdated : Subjects.TicketUpdated, (v) => eventOf(doc, v));
+  recordEvent<TicketUpdatedEvent>(doc, Subjects.TicketUpdated, (v) => eventOf(doc, v));
   await doc.save();
   return doc;
 }

@@ -1,6 +1,10 @@
-import { JetStreamBus, Listener, Subjects, eventMessageId, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
+import { JetStreamBus, Listener, Publisher, Subjects, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
 import { Types } from 'mongoose';
 import { startNatsServer } from '@ticketing/common/testing';
+
+class TicketUpdatedPublisher extends Publisher<TicketUpdatedEvent> {
+  readonly subject = Subjects.TicketUpdated;
+}
 
 class CountingListener extends Listener<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;
@@ -28,6 +32,7 @@ export async function benchRawJetStream(messages: number): Promise<number> {
   const bus = await JetStreamBus.connect({ servers: nats.url, name: 'bench-raw' });
   try {
     const listener = new CountingListener(bus, messages);
+    const publisher = new TicketUpdatedPublisher(bus);
     const done = new Promise<void>((resolve) => (listener.onDone = resolve));
     const id = new Types.ObjectId().toHexString();
     const started = performance.now();
@@ -37,7 +42,7 @@ export async function benchRawJetStream(messages: number): Promise<number> {
       await Promise.all(
         Array.from({ length: Math.min(window, messages - i) }, (_, k) => {
           const data: TicketEventData = { id, version: i + k, title: 'bench', price: 10, userId: 'bench' };
-          return bus.publish(Subjects.TicketUpdated, data, eventMessageId(Subjects.TicketUpdated, data));
+          return publisher.publish(data);
         }),
       );
     }
