@@ -9,8 +9,8 @@ import (
 	"context"
 	"flag"
 	"log"
-	"os"
 	"net"
+	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -31,8 +31,8 @@ func main() {
 	socket := filepath.Join(*dir, "ferretdb.sock")
 	_ = os.Remove(socket)
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{Unix: socket},
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{Unix: socket},
+		Handler:  "sqlite",
 		// _txlock=immediate: writers take the lock when their transaction begins, so concurrent
 		// writes wait for each other (busy_timeout) instead of failing with SQLITE_BUSY when a
 		// read transaction tries to upgrade to a write one; they may wait up to a minute under load.
@@ -61,7 +61,7 @@ func main() {
 		_ = front.Close()
 	}()
 	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
-	if err := serveWithWriteLocks(front, "unix", socket); err != nil {
+	if err := serveWithWriteLocks(front, "unix", socket, newIDIndexer(*dir)); err != nil {
 		log.Fatalf("ferretdb: %v", err)
 	}
 }

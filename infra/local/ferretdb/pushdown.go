@@ -17,7 +17,7 @@ import (
 // second at a few thousand documents). While the proxy holds the collection's write lock, an update
 // whose filter is {_id: v} plus plain equalities can be decided on the one document fetched by _id:
 // if it does not match, the answer is "matched nothing"; if it does, the same update is sent with
-// the filter {_id: v}, which FerretDB serves by its index. Nothing else can write in between.
+// the filter {_id: v}, which FerretDB serves by an index (idindex.go). Nothing else can write in between.
 // Anything outside that simple shape goes to FerretDB unchanged.
 
 // fastUpdate returns either a reply to send to the client (the update matched nothing) or a
@@ -130,7 +130,7 @@ func number(v bsoncore.Value) (float64, bool) {
 	return 0, false
 }
 
-// findByID asks FerretDB for the one document with that _id (served by its index).
+// findByID asks FerretDB for the one document with that _id (served by an index, idindex.go).
 func findByID(server net.Conn, db, collection string, id bsoncore.Value) (bsoncore.Document, error) {
 	command := bsoncore.BuildDocument(nil,
 		bsoncore.AppendStringElement(nil, "find", collection),

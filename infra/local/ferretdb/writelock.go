@@ -43,7 +43,7 @@ func (c *collectionLocks) get(name string) *sync.Mutex {
 }
 
 // serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
-func serveWithWriteLocks(l net.Listener, network, backend string) error {
+func serveWithWriteLocks(l net.Listener, network, backend string, indexer *idIndexer) error {
 	locks := &collectionLocks{}
 	for {
 		client, err := l.Accept()
@@ -61,7 +61,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string) error {
 				return
 			}
 			defer server.Close()
-			if err := relay(client, server, locks); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if err := relay(client, server, locks, indexer); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				log.Printf("ferretdb proxy: %v", err)
 			}
 		}()
@@ -69,20 +69,24 @@ func serveWithWriteLocks(l net.Listener, network, backend string) error {
 }
 
 // relay forwards request/response exchanges one at a time, as the wire protocol does per
-// connection, holding a collection's lock from a write command until its reply.
-func relay(client, server net.Conn, locks *collectionLocks) error {
+// connection, holding a collection's lock from a write command until its reply. The _id indexer
+// sees each command after FerretDB has run it and before the client gets the reply, so a client
+// that goes on with another connection already finds the index there.
+func relay(client, server net.Conn, locks *collectionLocks, indexer *idIndexer) error {
 	for {
 		request, err := readMessage(client)
 		if err != nil {
 			return err
 		}
-		lock, expectReply := inspect(request, locks)
-		if lock == nil {
-			err = exchange(client, server, request, expectReply)
-		} else {
+		cmd, expectReply := inspect(request)
+		done := func() { indexer.after(cmd.name, cmd.db, cmd.collection) }
+		if readModifyWrite[cmd.name] {
+			lock := locks.get(cmd.db + "." + cmd.collection)
 			lock.Lock()
-			err = lockedExchange(client, server, request, expectReply)
+			err = lockedExchange(client, server, request, expectReply, done)
 			lock.Unlock()
+		} else {
+			err = exchange(client, server, request, expectReply, done)
 		}
 		if err != nil {
 			return err
@@ -92,7 +96,7 @@ func relay(client, server net.Conn, locks *collectionLocks) error {
 
 // lockedExchange runs a write command while its collection is locked, by the fast path for a
 // simple versioned update (pushdown.go) when it applies.
-func lockedExchange(client, server net.Conn, request []byte, expectReply bool) error {
+func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func()) error {
 	if expectReply {
 		reply, rewritten, err := fastUpdate(server, request)
 		if err != nil {
@@ -106,17 +110,25 @@ func lockedExchange(client, server net.Conn, request []byte, expectReply bool) e
 			request = rewritten
 		}
 	}
-	return exchange(client, server, request, expectReply)
+	return exchange(client, server, request, expectReply, done)
 }
 
-func exchange(client, server net.Conn, request []byte, expectReply bool) error {
+// exchange sends the request and relays its replies; done runs once the server has answered
+// (or, for a request without a reply, once it is sent) and before the client sees the answer.
+func exchange(client, server net.Conn, request []byte, expectReply bool, done func()) error {
 	if _, err := server.Write(request); err != nil {
 		return err
 	}
-	for expectReply {
+	if !expectReply {
+		done()
+	}
+	for first := true; expectReply; first = false {
 		reply, err := readMessage(server)
 		if err != nil {
 			return err
+		}
+		if first {
+			done()
 		}
 		if _, err := client.Write(reply); err != nil {
 			return err
@@ -127,10 +139,14 @@ func exchange(client, server net.Conn, request []byte, expectReply bool) error {
 	return nil
 }
 
-// inspect returns the lock a message needs (nil for none) and whether it expects a reply.
-func inspect(msg []byte, locks *collectionLocks) (*sync.Mutex, bool) {
+// command is what a request asks: its name (empty when it is not an OP_MSG command) and the
+// namespace it names.
+type command struct{ name, db, collection string }
+
+// inspect returns the command a message carries and whether it expects a reply.
+func inspect(msg []byte) (command, bool) {
 	if opCode(msg) != opMsg {
-		return nil, true
+		return command{}, true
 	}
 	expectReply := flags(msg)&2 == 0 // moreToCome on a request: no reply
 	body := msg[20:]
@@ -156,15 +172,11 @@ func inspect(msg []byte, locks *collectionLocks) (*sync.Mutex, bool) {
 		if err != nil || len(elems) == 0 {
 			break
 		}
-		command := elems[0].Key()
-		if !readModifyWrite[command] {
-			return nil, expectReply
-		}
 		collection, _ := elems[0].Value().StringValueOK()
 		db, _ := doc.Lookup("$db").StringValueOK()
-		return locks.get(db + "." + collection), expectReply
+		return command{name: elems[0].Key(), db: db, collection: collection}, expectReply
 	}
-	return nil, expectReply
+	return command{}, expectReply
 }
 
 func readMessage(r io.Reader) ([]byte, error) {
