@@ -69,7 +69,10 @@ describe('the MongoDB-protocol server used by tests', () => {
       for (const round of [1, 2, 3]) {
         const col = db.collection('lookups');
         const id = new mongoose.mongo.ObjectId();
-        await col.insertMany([{ _id: id, round }, { _id: new mongoose.mongo.ObjectId(), round }]);
+        await col.insertMany([
+          { _id: id, round },
+          { _id: new mongoose.mongo.ObjectId(), round },
+        ]);
         expect(await col.findOne({ _id: id })).toEqual({ _id: id, round });
         // (after a real query: SQLite refreshes a connection's view of the schema when it runs a
         // statement, not when it only explains one)
