@@ -56,6 +56,8 @@ async function main() {
       convergeTimeoutMs: 120_000,
     });
 
+    for (const m of stress.firstMismatches) log(`  mismatch: ${JSON.stringify(m)}`);
+    if (Object.keys(stress.httpErrors).length > 0) log(`  HTTP errors: ${JSON.stringify(stress.httpErrors)}`);
     const slower = Math.min(jetstream, mongo);
     const results = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, MongoDB: ${stack.mongo!.kind}`,

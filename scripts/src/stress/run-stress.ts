@@ -22,7 +22,8 @@ export interface StressProgress {
 export interface Mismatch {
   id: string;
   expected: ReplicaView;
-  actual: ReplicaView | null;
+  /** What the replica read path answered: the replica, null for 404, or why it could not be read. */
+  actual: ReplicaView | null | { unreadable: string };
 }
 
 interface ReplicaView {
@@ -139,15 +140,20 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   if (ticker) clearInterval(ticker);
   options.onProgress?.({ ...progress });
 
-  // Verify every replica against what the source said, once more, after convergence.
+  // Verify every replica against what the source said, once more, after convergence: a bounded
+  // number of reads at a time (ten thousand at once would fail for want of sockets, not replicas),
+  // each retried a few times when the read itself fails.
   const mismatches: Mismatch[] = [];
-  await Promise.all(
-    tickets.map(async (t) => {
-      const actual = await readReplica(baseUrl, headers, t.expected.id);
-      if (!actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
+  let checked = 0;
+  const verifier = async () => {
+    while (checked < tickets.length) {
+      const t = tickets[checked++];
+      const actual = await readReplicaPatiently(baseUrl, headers, t.expected.id);
+      if (!actual || 'unreadable' in actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
         mismatches.push({ id: t.expected.id, expected: t.expected, actual });
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, verifier));
   // Applied before the PUT's response reached us counts as no lag.
   const lags = tickets.filter((t) => t.seenAt !== undefined).map((t) => Math.max(0, t.seenAt! - t.updatedAt));
   return {
@@ -165,15 +171,32 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
 }
 
 async function readReplica(baseUrl: string, headers: Record<string, string>, id: string): Promise<ReplicaView | null> {
+  const answer = await readReplicaOnce(baseUrl, headers, id);
+  return answer && 'unreadable' in answer ? null : answer;
+}
+
+async function readReplicaPatiently(baseUrl: string, headers: Record<string, string>, id: string): Promise<Mismatch['actual']> {
+  let answer: Mismatch['actual'] = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    answer = await readReplicaOnce(baseUrl, headers, id);
+    if (!answer || !('unreadable' in answer)) return answer;
+    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+  }
+  return answer;
+}
+
+/** The replica, null when the read path says 404, or why it could not be read. */
+async function readReplicaOnce(baseUrl: string, headers: Record<string, string>, id: string): Promise<Mismatch['actual']> {
   try {
     const res = await fetch(`${baseUrl}/api/orders/tickets/${id}`, { headers });
-    if (!res.ok) {
+    if (res.status === 404) {
       await res.body?.cancel();
       return null;
     }
+    if (!res.ok) return { unreadable: `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}` };
     return (await res.json()) as ReplicaView;
-  } catch {
-    return null;
+  } catch (err) {
+    return { unreadable: String((err as Error).cause ?? err) };
   }
 }
 
