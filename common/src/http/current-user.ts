@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { decodeSessionCookie, verifyToken, type UserPayload } from './auth-token';
+import { decodeSessionCookie, verificationKey, verifyToken, type UserPayload } from './auth-token';
 import { UnauthorizedError } from './errors';
 
 declare module 'express-serve-static-core' {
@@ -13,9 +13,10 @@ declare module 'express-serve-static-core' {
  * (cookie-session format holding `{ jwt }`). An invalid token simply leaves the user unset.
  */
 export function currentUser(jwtKey: string): RequestHandler {
+  const key = verificationKey(jwtKey);
   return (req, _res, next) => {
     const token = bearerToken(req.headers.authorization) ?? sessionToken(req.headers.cookie);
-    const user = token ? verifyToken(token, jwtKey) : null;
+    const user = token ? verifyToken(token, key) : null;
     if (user) req.currentUser = user;
     next();
   };

@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"net/url"
-	"path/filepath"
 	"sync"
-
-	_ "modernc.org/sqlite" // the driver FerretDB itself uses
 )
 
 // Why this exists: FerretDB 1.24's SQLite backend stores each collection as a table of JSON
@@ -29,13 +25,13 @@ var createsCollections = map[string]bool{
 }
 
 type idIndexer struct {
-	dir  string
-	mu   sync.Mutex
-	done map[string]bool // "db.collection" already indexed
+	files *sqliteFiles
+	mu    sync.Mutex
+	done  map[string]bool // "db.collection" already indexed
 }
 
-func newIDIndexer(dir string) *idIndexer {
-	return &idIndexer{dir: dir, done: map[string]bool{}}
+func newIDIndexer(files *sqliteFiles) *idIndexer {
+	return &idIndexer{files: files, done: map[string]bool{}}
 }
 
 // after is told of every command once FerretDB has run it.
@@ -72,22 +68,22 @@ func (x *idIndexer) ensure(db, collection string) error {
 		return nil
 	}
 
-	path := filepath.Join(x.dir, db+".sqlite")
-	conn, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=rw&_pragma=busy_timeout(60000)")
-	if err != nil {
+	indexed := false
+	err := x.files.with(db, func(conn *sql.DB) error {
+		var table string
+		err := conn.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // not created (the command failed); the next one tries again
+		}
+		if err != nil {
+			return err
+		}
+		statement := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, table+idIndexSuffix, table)
+		_, err = conn.Exec(statement)
+		indexed = err == nil
 		return err
-	}
-	defer conn.Close()
-	var table string
-	err = conn.QueryRow(`SELECT table_name FROM _ferretdb_collections WHERE name = ?`, collection).Scan(&table)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // not created (the command failed); the next one tries again
-	}
-	if err != nil {
-		return err
-	}
-	statement := fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %q ON %q (_ferretdb_sjson->'$._id')`, table+idIndexSuffix, table)
-	if _, err := conn.Exec(statement); err != nil {
+	})
+	if err != nil || !indexed {
 		return err
 	}
 	x.mu.Lock()

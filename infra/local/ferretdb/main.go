@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -38,7 +39,8 @@ func main() {
 		// read transaction tries to upgrade to a write one; they may wait up to a minute under load.
 		// synchronous(normal): in WAL mode a commit survives a crash of the process (not of the
 		// machine) without an fsync per write. It is a stand-in for tests and laptops.
-		SQLiteURL: "file:" + *dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)",
+		// wal_autocheckpoint(0): the launcher checkpoints in the background (sqlitefiles.go).
+		SQLiteURL: "file:" + *dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(0)",
 	})
 	if err != nil {
 		log.Fatalf("ferretdb: %v", err)
@@ -61,7 +63,9 @@ func main() {
 		_ = front.Close()
 	}()
 	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
-	if err := serveWithWriteLocks(front, "unix", socket, newIDIndexer(*dir)); err != nil {
+	files := &sqliteFiles{dir: *dir}
+	go files.checkpoints(ctx, time.Second)
+	if err := serveWithWriteLocks(front, "unix", socket, files); err != nil {
 		log.Fatalf("ferretdb: %v", err)
 	}
 }

@@ -43,7 +43,8 @@ func (c *collectionLocks) get(name string) *sync.Mutex {
 }
 
 // serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
-func serveWithWriteLocks(l net.Listener, network, backend string, indexer *idIndexer) error {
+func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
+	indexer := newIDIndexer(files)
 	locks := &collectionLocks{}
 	for {
 		client, err := l.Accept()
@@ -61,7 +62,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, indexer *idInd
 				return
 			}
 			defer server.Close()
-			if err := relay(client, server, locks, indexer); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if err := relay(client, server, locks, files, indexer); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				log.Printf("ferretdb proxy: %v", err)
 			}
 		}()
@@ -72,7 +73,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, indexer *idInd
 // connection, holding a collection's lock from a write command until its reply. The _id indexer
 // sees each command after FerretDB has run it and before the client gets the reply, so a client
 // that goes on with another connection already finds the index there.
-func relay(client, server net.Conn, locks *collectionLocks, indexer *idIndexer) error {
+func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, indexer *idIndexer) error {
 	for {
 		request, err := readMessage(client)
 		if err != nil {
@@ -80,12 +81,15 @@ func relay(client, server net.Conn, locks *collectionLocks, indexer *idIndexer) 
 		}
 		cmd, expectReply := inspect(request)
 		done := func() { indexer.after(cmd.name, cmd.db, cmd.collection) }
-		if readModifyWrite[cmd.name] {
+		switch {
+		case readModifyWrite[cmd.name]:
 			lock := locks.get(cmd.db + "." + cmd.collection)
 			lock.Lock()
 			err = lockedExchange(client, server, request, expectReply, done)
 			lock.Unlock()
-		} else {
+		case cmd.name == "dropDatabase":
+			err = files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
+		default:
 			err = exchange(client, server, request, expectReply, done)
 		}
 		if err != nil {
