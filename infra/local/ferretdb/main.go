@@ -40,7 +40,8 @@ func main() {
 		// synchronous(normal): in WAL mode a commit survives a crash of the process (not of the
 		// machine) without an fsync per write. It is a stand-in for tests and laptops.
 		// wal_autocheckpoint(0): the launcher checkpoints in the background (sqlitefiles.go).
-		SQLiteURL: "file:" + *dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(0)",
+		SQLiteURL: "file:" + *dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)" +
+			"&_pragma=wal_autocheckpoint(0)",
 	})
 	if err != nil {
 		log.Fatalf("ferretdb: %v", err)

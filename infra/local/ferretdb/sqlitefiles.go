@@ -17,13 +17,16 @@ import (
 // sqliteFiles gives the launcher its own short-lived connections to FerretDB's database files
 // (one file per database), for the _id indexes and the checkpoints.
 //
-// Why dropDatabase must wait for them: FerretDB drops a database by deleting its files. Had we a
-// connection open to the old file while a client made the database again, closing it could take
-// us for the file's last user and delete the new database's write-ahead log, which SQLite finds
-// by name. So a dropDatabase runs exclusively of our connections.
+// Lock order, to stay free of deadlocks: world, then a collection's lock, then drops.
 type sqliteFiles struct {
-	dir   string
+	dir string
+	// Why dropDatabase must wait for our connections: FerretDB drops a database by deleting its
+	// files. Had we a connection open to the old file while a client made the database again,
+	// closing it could take us for the file's last user and delete the new database's
+	// write-ahead log, which SQLite finds by name.
 	drops sync.RWMutex
+	// Held shared by every command the proxy relays, exclusively to empty a log (see checkpoint).
+	world sync.RWMutex
 }
 
 // with runs fn on a connection to the database's file, if the file exists.
@@ -37,6 +40,7 @@ func (f *sqliteFiles) with(db string, fn func(conn *sql.DB) error) error {
 		return err
 	}
 	defer conn.Close()
+	conn.SetMaxOpenConns(1)
 	return fn(conn)
 }
 
@@ -47,32 +51,58 @@ func (f *sqliteFiles) dropping(exchange func() error) error {
 	return exchange()
 }
 
-// A log longer than this many pages (of 4 KiB) is emptied, not only copied (see checkpoint).
-const maxLogPages = 8192
-
-// checkpoint copies what it can of the log into the database without waiting for anyone. Under
-// steady load some reader always holds a snapshot, so SQLite never gets to start the log over and
-// it would grow without end; past maxLogPages a TRUNCATE checkpoint waits (as long as the busy
-// timeout allows, in practice milliseconds) for the readers to move on, and empties it.
-func checkpoint(conn *sql.DB) error {
-	var busy, pages, copied int
-	if err := conn.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &pages, &copied); err != nil {
-		return err
-	}
-	if pages <= maxLogPages {
-		return nil
-	}
-	return conn.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &pages, &copied)
+// serving runs one relayed command.
+func (f *sqliteFiles) serving(exchange func() error) error {
+	f.world.RLock()
+	defer f.world.RUnlock()
+	return exchange()
 }
 
-// checkpoints copies the write-ahead logs into the database files every interval, off the
+// A log longer than this many pages (of 4 KiB) is emptied at a quiet moment (see checkpoint).
+const maxLogPages = 4096
+
+// checkpoint copies what it can of the database's log into it, without waiting for anyone; if
+// the log has grown long, it then empties it.
+//
+// Why the log needs emptying, and why at a moment the proxy makes quiet: SQLite starts its log
+// over only when a writer begins just as a checkpoint has caught up, which under steady load never
+// happens — the log grew by 8 MB/s in the end-to-end benchmark, to hundreds of megabytes, for a
+// database of a few hundred kilobytes. A TRUNCATE checkpoint empties it but holds the write lock
+// while it waits for readers, and FerretDB's update reads on one connection while it writes on
+// another: run amid traffic, the two waited for each other until the busy timeout (seen: every
+// write stalled for a minute). So the proxy first lets the commands in flight finish and holds
+// new ones back (world), and the checkpoint waits at most 100 ms for a reader (an open cursor)
+// before giving up until the next round. The pause is that of a few commands.
+func (f *sqliteFiles) checkpoint(db string) error {
+	var busy, pages, copied int
+	err := f.with(db, func(conn *sql.DB) error {
+		return conn.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &pages, &copied)
+	})
+	if err != nil || pages <= maxLogPages {
+		return err
+	}
+	f.world.Lock()
+	defer f.world.Unlock()
+	return f.with(db, func(conn *sql.DB) error {
+		if _, err := conn.Exec(`PRAGMA busy_timeout = 100`); err != nil {
+			return err
+		}
+		err := conn.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &pages, &copied)
+		if err == nil && busy != 0 {
+			log.Printf("ferretdb: %s: log not emptied (a reader stayed), will retry", db)
+		}
+		return err
+	})
+}
+
+// checkpoints runs checkpoint for every database whose log changed, every interval, off the
 // clients' path.
 //
 // Why: by default the connection whose commit fills the log past 1,000 pages runs the checkpoint
 // itself, fsyncs included, inside that client's write — and, behind the proxy, inside the
 // collection's lock. That was a fifth of FerretDB's CPU in the end-to-end benchmark, in bursts
 // that stalled every writer of the collection. FerretDB's own connections are opened with
-// automatic checkpoints off (main.go); this passive checkpoint never blocks readers or writers.
+// automatic checkpoints off (main.go).
 func (f *sqliteFiles) checkpoints(ctx context.Context, interval time.Duration) {
 	seen := map[string]time.Time{} // log file -> modification time at its last checkpoint
 	ticker := time.NewTicker(interval)
@@ -90,8 +120,7 @@ func (f *sqliteFiles) checkpoints(ctx context.Context, interval time.Duration) {
 				continue
 			}
 			db := strings.TrimSuffix(filepath.Base(wal), ".sqlite-wal")
-			err = f.with(db, checkpoint)
-			if err != nil {
+			if err := f.checkpoint(db); err != nil {
 				if _, statErr := os.Stat(wal); statErr == nil { // not merely dropped meanwhile
 					log.Printf("ferretdb: checkpoint of %s: %v", db, err)
 				}

@@ -81,17 +81,19 @@ func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, 
 		}
 		cmd, expectReply := inspect(request)
 		done := func() { indexer.after(cmd.name, cmd.db, cmd.collection) }
-		switch {
-		case readModifyWrite[cmd.name]:
-			lock := locks.get(cmd.db + "." + cmd.collection)
-			lock.Lock()
-			err = lockedExchange(client, server, request, expectReply, done)
-			lock.Unlock()
-		case cmd.name == "dropDatabase":
-			err = files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
-		default:
-			err = exchange(client, server, request, expectReply, done)
-		}
+		err = files.serving(func() error {
+			switch {
+			case readModifyWrite[cmd.name]:
+				lock := locks.get(cmd.db + "." + cmd.collection)
+				lock.Lock()
+				defer lock.Unlock()
+				return lockedExchange(client, server, request, expectReply, done)
+			case cmd.name == "dropDatabase":
+				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
+			default:
+				return exchange(client, server, request, expectReply, done)
+			}
+		})
 		if err != nil {
 			return err
 		}
