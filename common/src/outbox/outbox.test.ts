@@ -39,7 +39,7 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
   let relay: OutboxRelay;
 
   beforeAll(async () => {
-    await mongoose.connect(testMongoUrl('outbox'));
+    await mongoose.connect(testMongoUrl('outbox'), { monitorCommands: true });
     nats = await startNatsServer();
     bus = await JetStreamBus.connect({ servers: nats.url, name: 'outbox-test' });
   });
@@ -68,7 +68,7 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
       [0, 5],
       [1, 10],
     ]);
-    expect((await Item.findById(doc.id).lean())!.outbox).toEqual([]);
+    await waitFor(async () => (await Item.findById(doc.id).lean())!.outbox.length === 0, { what: 'the outbox emptied' });
   });
 
   it('when the bus is down at write time, then the events wait in the record and are published in order once it returns', async () => {
@@ -105,5 +105,43 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
     const other = new OutboxRelay(Item, bus);
     await Promise.all([relay.dispatch(doc), other.dispatch(doc), relay.dispatch(doc)]);
     expect((await published(doc.id)).map((e) => e.version)).toEqual([0, 1, 2, 3, 4, 5]);
+    await other.stop();
+  });
+
+  it('when records change again and again, then their published events are removed in a few batched writes, not one per event', async () => {
+    const cleanups: number[] = []; // statements per update command that removes published events
+    const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
+      if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command.updates.length);
+    };
+    const client = mongoose.connection.getClient();
+    client.on('commandStarted', count);
+    try {
+      const docs = await Promise.all(Array.from({ length: 5 }, (_, i) => change(new Item({ title: `batch-${i}`, price: 0 }), 0)));
+      for (let price = 1; price <= 4; price++) {
+        for (const doc of docs) {
+          await change(doc, price);
+          await relay.dispatch(doc);
+        }
+      }
+      await waitFor(
+        async () => (await Item.find({ _id: { $in: docs.map((d) => d._id) }, 'outbox.0': { $exists: true } }).lean()).length === 0,
+        {
+          what: 'every outbox emptied',
+        },
+      );
+      for (const doc of docs) expect((await published(doc.id)).map((e) => e.version)).toEqual([0, 1, 2, 3, 4]);
+      // 25 events published; one write per event would be 25 single-statement updates
+      expect(cleanups.length).toBeLessThanOrEqual(3);
+      expect(cleanups.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10);
+    } finally {
+      client.off('commandStarted', count);
+    }
+  });
+
+  it('when the relay stops, then what it published is removed before it returns', async () => {
+    const doc = await change(new Item({ title: 'stopping', price: 1 }), 1);
+    await relay.dispatch(doc);
+    await relay.stop();
+    expect((await Item.findById(doc.id).lean())!.outbox).toEqual([]);
   });
 });

@@ -63,8 +63,16 @@ export interface OutboxRelayOptions {
   idleSweepIntervalMs?: number;
   /** Records handled per sweep. */
   sweepBatch?: number;
+  /**
+   * How long published events may stay in their record before they are removed, together with
+   * those of other records, in one batch (0: right after each publication).
+   */
+  cleanupDelayMs?: number;
   logger?: Logger;
 }
+
+/** Records whose clean-up is due at once, however soon: the most one batch removes from. */
+const CLEANUP_BATCH = 500;
 
 export class OutboxRelay {
   private readonly chains = new Map<string, Promise<void>>();
@@ -75,6 +83,10 @@ export class OutboxRelay {
   private sweeping?: Promise<number>;
   /** A publication failed since the last sweep: what it left must be retried soon. */
   private leftBehind = false;
+  /** Published events still to remove, by record id, then by message id. */
+  private readonly cleanup = new Map<string, Map<string, OutboxEntry>>();
+  private cleanupTimer?: NodeJS.Timeout;
+  private cleaning: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
   /** Events this relay has had stored by the bus (for tests and metrics). */
   published = 0;
@@ -103,13 +115,14 @@ export class OutboxRelay {
     this.schedule(0);
   }
 
-  /** Stops sweeping and waits for publications in flight. */
+  /** Stops sweeping, waits for publications in flight and removes what they published. */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.sweeping;
     await Promise.allSettled([...this.chains.values()]);
+    await this.flushCleanup();
   }
 
   /** Publishes everything still pending, oldest records first; resolves with how many records had some. */
@@ -179,19 +192,57 @@ export class OutboxRelay {
       this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
       this.noteLeftBehind();
     }
-    if (done.length === 0) return;
-    try {
-      // One write removes everything published, by exact value (portable: FerretDB's $pull
-      // matches whole elements only, and one write per event made the clean-up cost grow with
-      // the backlog). An entry already removed elsewhere simply matches nothing.
-      await this.model.updateOne(
-        { _id: id },
-        { $pullAll: { outbox: done.map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload })) } },
-      );
-    } catch (err) {
-      // Published but not removed: it will be published again and dropped as a duplicate.
-      this.logger.warn('outbox: could not clear published events', { err, recordId: id });
+    if (done.length > 0) await this.queueCleanup(id, done);
+  }
+
+  /**
+   * Published events are removed a little later, many records in one write. Why not at once: the
+   * removal was a third of the database writes behind every change (save, removal, the replica's
+   * apply), and a record that changes again soon needs only one removal for several events. While
+   * they wait, the events are known here as published, so nothing publishes them again; if the
+   * process dies first, a sweep publishes them again and the bus drops them as duplicates.
+   */
+  private queueCleanup(id: string, entries: OutboxEntry[]): Promise<void> {
+    const pending = this.cleanup.get(id) ?? new Map<string, OutboxEntry>();
+    for (const e of entries) pending.set(e.msgId, e);
+    this.cleanup.set(id, pending);
+    const delay = this.options.cleanupDelayMs ?? 1000;
+    if (delay === 0 || this.cleanup.size >= CLEANUP_BATCH) return this.flushCleanup();
+    if (!this.cleanupTimer) {
+      this.cleanupTimer = setTimeout(() => void this.flushCleanup(), delay);
+      this.cleanupTimer.unref();
     }
+    return Promise.resolve();
+  }
+
+  /** Removes every queued published event, one batch at a time. */
+  private flushCleanup(): Promise<void> {
+    clearTimeout(this.cleanupTimer);
+    this.cleanupTimer = undefined;
+    if (this.cleanup.size === 0) return this.cleaning;
+    const batch = [...this.cleanup];
+    this.cleanup.clear();
+    this.cleaning = this.cleaning.then(async () => {
+      try {
+        // Removed by exact value (portable: FerretDB's $pull matches whole elements only); an
+        // entry already removed elsewhere simply matches nothing.
+        await this.model.bulkWrite(
+          batch.map(([id, entries]) => ({
+            updateOne: {
+              filter: { _id: id },
+              update: {
+                $pullAll: { outbox: [...entries.values()].map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload })) },
+              },
+            },
+          })),
+          { ordered: false },
+        );
+      } catch (err) {
+        // Published but not removed: a sweep publishes them again and the bus drops the duplicates.
+        this.logger.warn('outbox: could not clear published events', { err, records: batch.length });
+      }
+    });
+    return this.cleaning;
   }
 
   private remember(msgId: string): void {

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { testMongoUrl } from './helpers';
+import { databaseUrl, serverUrl } from './mongo-server';
 
 /**
  * The services rely on MongoDB's promise that one update of one document is atomic (version
@@ -85,5 +86,13 @@ describe('the MongoDB-protocol server used by tests', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('when MONGO_URL names a database or not, then the kit keeps only the server and adds its own databases', () => {
+    expect(serverUrl('mongodb://127.0.0.1:27017')).toBe('mongodb://127.0.0.1:27017');
+    expect(serverUrl('mongodb://127.0.0.1:27017/')).toBe('mongodb://127.0.0.1:27017');
+    expect(serverUrl('mongodb://u:p@a:1,b:2/app?replicaSet=rs')).toBe('mongodb://u:p@a:1,b:2/?replicaSet=rs');
+    expect(databaseUrl(serverUrl('mongodb://a:1/app?replicaSet=rs'), 'orders')).toBe('mongodb://a:1/orders?replicaSet=rs');
+    expect(databaseUrl(serverUrl('mongodb+srv://cluster.example/app'), 'tickets')).toBe('mongodb+srv://cluster.example/tickets');
   });
 });

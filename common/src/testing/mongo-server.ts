@@ -37,7 +37,7 @@ export async function startMongoServer(
 ): Promise<MongoServerHandle> {
   const choice = chooseMongo(options.env);
   if (choice.kind === 'external') {
-    const url = choice.url!.replace(/\/[^/?]*(\?.*)?$/, '') || choice.url!;
+    const url = serverUrl(choice.url!);
     const noop = async () => undefined;
     return { kind: 'external', url, stop: noop, start: noop, destroy: noop };
   }
@@ -60,6 +60,12 @@ export async function startMongoServer(
       if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A MongoDB URL without its database (`mongodb://h:1/db?x=1` → `mongodb://h:1/?x=1`). */
+export function serverUrl(url: string): string {
+  const match = url.match(/^(mongodb(?:\+srv)?:\/\/[^/?]+)(?:\/[^?]*)?(\?.*)?$/);
+  return match ? match[1] + (match[2] ? `/${match[2]}` : '') : url;
 }
 
 /** The server URL with a database name appended. */

@@ -17,7 +17,7 @@ import (
 // sqliteFiles gives the launcher its own short-lived connections to FerretDB's database files
 // (one file per database), for the _id indexes and the checkpoints.
 //
-// Lock order, to stay free of deadlocks: world, then a collection's lock, then drops.
+// Lock order, to stay free of deadlocks: the commands gate, then a collection's lock, then drops.
 type sqliteFiles struct {
 	dir string
 	// Why dropDatabase must wait for our connections: FerretDB drops a database by deleting its
@@ -25,8 +25,62 @@ type sqliteFiles struct {
 	// closing it could take us for the file's last user and delete the new database's
 	// write-ahead log, which SQLite finds by name.
 	drops sync.RWMutex
-	// Held shared by every command the proxy relays, exclusively to empty a log (see checkpoint).
-	world sync.RWMutex
+	// Every command the proxy relays passes through it; closed to empty a log (see checkpoint).
+	commands gate
+}
+
+// gate lets commands through until it is closed for a quiet moment, which it grants only if the
+// commands in flight finish soon: one that never does (a client that stopped reading its reply,
+// say) must not stop every other client.
+type gate struct {
+	mu       sync.Mutex
+	opened   *sync.Cond
+	closed   bool
+	inFlight int
+}
+
+func (g *gate) enter() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.opened == nil {
+		g.opened = sync.NewCond(&g.mu)
+	}
+	for g.closed {
+		g.opened.Wait()
+	}
+	g.inFlight++
+}
+
+func (g *gate) leave() {
+	g.mu.Lock()
+	g.inFlight--
+	g.mu.Unlock()
+}
+
+// quiet holds new commands back, and runs fn once those in flight have finished, unless that
+// takes longer than patience; it says whether fn ran.
+func (g *gate) quiet(patience time.Duration, fn func()) bool {
+	g.mu.Lock()
+	if g.opened == nil {
+		g.opened = sync.NewCond(&g.mu)
+	}
+	g.closed = true
+	deadline := time.Now().Add(patience)
+	for g.inFlight > 0 && time.Now().Before(deadline) {
+		g.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		g.mu.Lock()
+	}
+	ran := g.inFlight == 0
+	g.mu.Unlock()
+	if ran {
+		fn()
+	}
+	g.mu.Lock()
+	g.closed = false
+	g.opened.Broadcast()
+	g.mu.Unlock()
+	return ran
 }
 
 // with runs fn on a connection to the database's file, if the file exists.
@@ -53,8 +107,8 @@ func (f *sqliteFiles) dropping(exchange func() error) error {
 
 // serving runs one relayed command.
 func (f *sqliteFiles) serving(exchange func() error) error {
-	f.world.RLock()
-	defer f.world.RUnlock()
+	f.commands.enter()
+	defer f.commands.leave()
 	return exchange()
 }
 
@@ -70,9 +124,9 @@ const maxLogPages = 4096
 // database of a few hundred kilobytes. A TRUNCATE checkpoint empties it but holds the write lock
 // while it waits for readers, and FerretDB's update reads on one connection while it writes on
 // another: run amid traffic, the two waited for each other until the busy timeout (seen: every
-// write stalled for a minute). So the proxy first lets the commands in flight finish and holds
-// new ones back (world), and the checkpoint waits at most 100 ms for a reader (an open cursor)
-// before giving up until the next round. The pause is that of a few commands.
+// write stalled for a minute). So the proxy holds new commands back and lets those in flight
+// finish (at most half a second, or it tries again next round), and the checkpoint then waits at
+// most 100 ms for a reader (an open cursor). The pause is that of a few commands.
 func (f *sqliteFiles) checkpoint(db string) error {
 	var busy, pages, copied int
 	err := f.with(db, func(conn *sql.DB) error {
@@ -81,18 +135,15 @@ func (f *sqliteFiles) checkpoint(db string) error {
 	if err != nil || pages <= maxLogPages {
 		return err
 	}
-	f.world.Lock()
-	defer f.world.Unlock()
-	return f.with(db, func(conn *sql.DB) error {
-		if _, err := conn.Exec(`PRAGMA busy_timeout = 100`); err != nil {
-			return err
-		}
-		err := conn.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &pages, &copied)
-		if err == nil && busy != 0 {
-			log.Printf("ferretdb: %s: log not emptied (a reader stayed), will retry", db)
-		}
-		return err
+	f.commands.quiet(500*time.Millisecond, func() {
+		err = f.with(db, func(conn *sql.DB) error {
+			if _, err := conn.Exec(`PRAGMA busy_timeout = 100`); err != nil {
+				return err
+			}
+			return conn.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &pages, &copied)
+		})
 	})
+	return err
 }
 
 // checkpoints runs checkpoint for every database whose log changed, every interval, off the
