@@ -138,6 +138,33 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
     }
   });
 
+  it('when hundreds of records wait for clean-up at once, then they are removed in small commands and the database keeps answering', async () => {
+    // An update command of 100 statements or more never finishes on FerretDB 1.24 (see
+    // CLEANUP_STATEMENTS) and stops every other client with it.
+    const cleanups: number[] = [];
+    const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
+      if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command.updates.length);
+    };
+    const client = mongoose.connection.getClient();
+    client.on('commandStarted', count);
+    try {
+      const docs = await Item.insertMany(
+        Array.from({ length: 250 }, (_, i) => {
+          const doc = new Item({ title: `many-${i}`, price: 1 });
+          recordEvent<TicketUpdatedEvent>(doc, Subjects.TicketUpdated, (v) => eventOf(doc, v));
+          return doc;
+        }),
+      );
+      await Promise.all(docs.map((d) => relay.dispatch(d)));
+      await relay.stop();
+      expect(await Item.countDocuments({ _id: { $in: docs.map((d) => d._id) }, 'outbox.0': { $exists: true } })).toBe(0);
+      expect(Math.max(...cleanups)).toBeLessThanOrEqual(20);
+      expect(cleanups.reduce((a, b) => a + b, 0)).toBe(250);
+    } finally {
+      client.off('commandStarted', count);
+    }
+  });
+
   it('when the relay stops, then what it published is removed before it returns', async () => {
     const doc = await change(new Item({ title: 'stopping', price: 1 }), 1);
     await relay.dispatch(doc);

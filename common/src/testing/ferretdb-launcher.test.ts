@@ -78,4 +78,25 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       await client.close();
     }
   });
+
+  it('when a client sends an update of a hundred statements, then it gets a clear error and the server keeps answering everyone', async () => {
+    // FerretDB 1.24 on SQLite holds a connection per statement until the command ends, from a pool
+    // of 100: such a command waited for itself, and every other client with it, for good.
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'statements'));
+    try {
+      const col = client.db().collection<{ _id: number; n: number }>('docs');
+      await col.insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: i, n: 0 })));
+      const all = Array.from({ length: 100 }, (_, i) => ({ updateOne: { filter: { _id: i }, update: { $inc: { n: 1 } } } }));
+      await expect(col.bulkWrite(all, { ordered: false })).rejects.toThrow(/at most 50 per command/);
+      await expect(
+        col.deleteMany({ _id: { $gte: 0 } }).then(() => col.bulkWrite(all.map(() => ({ deleteOne: { filter: { _id: 1 } } })))),
+      ).rejects.toThrow(/at most 50/);
+      // what the limit allows goes through, and the server still answers
+      await col.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, n: 0 })));
+      expect((await col.bulkWrite(all.slice(0, 50), { ordered: false })).modifiedCount).toBe(50);
+      expect(await col.countDocuments({ n: 1 })).toBe(50);
+    } finally {
+      await client.close();
+    }
+  });
 });

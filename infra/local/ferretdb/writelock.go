@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -80,6 +81,12 @@ func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, 
 			return err
 		}
 		cmd, expectReply := inspect(request)
+		if (cmd.name == "update" || cmd.name == "delete") && cmd.statements > maxStatements && expectReply {
+			if _, err := client.Write(tooManyStatements(request, cmd)); err != nil {
+				return err
+			}
+			continue
+		}
 		done := func() { indexer.after(cmd.name, cmd.db, cmd.collection) }
 		err = files.serving(func() error {
 			switch {
@@ -147,7 +154,12 @@ func exchange(client, server net.Conn, request []byte, expectReply bool, done fu
 
 // command is what a request asks: its name (empty when it is not an OP_MSG command) and the
 // namespace it names.
-type command struct{ name, db, collection string }
+type command struct {
+	name, db, collection string
+	// statements counts the entries of an update's `updates` or a delete's `deletes`, in the body
+	// or in a document sequence.
+	statements int
+}
 
 // inspect returns the command a message carries and whether it expects a reply.
 func inspect(msg []byte) (command, bool) {
@@ -155,7 +167,12 @@ func inspect(msg []byte) (command, bool) {
 		return command{}, true
 	}
 	expectReply := flags(msg)&2 == 0 // moreToCome on a request: no reply
+	var cmd command
+	sequenced := 0
 	body := msg[20:]
+	if flags(msg)&1 != 0 && len(body) >= 4 { // checksumPresent: four bytes after the sections
+		body = body[:len(body)-4]
+	}
 	for len(body) > 0 {
 		kind := body[0]
 		body = body[1:]
@@ -164,25 +181,76 @@ func inspect(msg []byte) (command, bool) {
 				break
 			}
 			size := int(binary.LittleEndian.Uint32(body))
-			if size > len(body) {
+			if size < 4 || size > len(body) {
 				break
+			}
+			if identifier, n := sequenceOf(body[4:size]); identifier == "updates" || identifier == "deletes" {
+				sequenced += n
 			}
 			body = body[size:]
 			continue
 		}
-		doc, _, ok := bsoncore.ReadDocument(body)
+		doc, rest, ok := bsoncore.ReadDocument(body)
 		if !ok {
 			break
 		}
+		body = rest
 		elems, err := doc.Elements()
 		if err != nil || len(elems) == 0 {
 			break
 		}
-		collection, _ := elems[0].Value().StringValueOK()
-		db, _ := doc.Lookup("$db").StringValueOK()
-		return command{name: elems[0].Key(), db: db, collection: collection}, expectReply
+		cmd.name = elems[0].Key()
+		cmd.collection, _ = elems[0].Value().StringValueOK()
+		cmd.db, _ = doc.Lookup("$db").StringValueOK()
+		for _, field := range []string{"updates", "deletes"} {
+			if list, ok := doc.Lookup(field).ArrayOK(); ok {
+				values, _ := list.Values()
+				cmd.statements += len(values)
+			}
+		}
 	}
-	return command{}, expectReply
+	cmd.statements += sequenced
+	return cmd, expectReply
+}
+
+// sequenceOf returns a document sequence's identifier and how many documents follow it.
+func sequenceOf(section []byte) (string, int) {
+	end := 0
+	for end < len(section) && section[end] != 0 {
+		end++
+	}
+	identifier := string(section[:end])
+	docs := section[min(end+1, len(section)):]
+	n := 0
+	for len(docs) > 0 {
+		_, rest, ok := bsoncore.ReadDocument(docs)
+		if !ok {
+			break
+		}
+		n++
+		docs = rest
+	}
+	return identifier, n
+}
+
+// Why a limit on statements per command: FerretDB 1.24 on SQLite keeps a query open for each
+// statement of an update or delete until the whole command ends, from a pool of 100 connections.
+// A command of about 100 statements then waits for a connection it holds itself, and every other
+// client of the server waits with it, for good. Such a command gets a clear error instead.
+const maxStatements = 50
+
+// tooManyStatements is the error reply to a command over maxStatements.
+func tooManyStatements(request []byte, cmd command) []byte {
+	requestID := int32(binary.LittleEndian.Uint32(request[4:8]))
+	body := bsoncore.BuildDocument(nil,
+		bsoncore.AppendDoubleElement(nil, "ok", 0),
+		bsoncore.AppendStringElement(nil, "errmsg", fmt.Sprintf(
+			"%s of %d statements: the FerretDB stand-in takes at most %d per command (FerretDB 1.24 on SQLite deadlocks on about 100); split it",
+			cmd.name, cmd.statements, maxStatements)),
+		bsoncore.AppendInt32Element(nil, "code", 2),
+		bsoncore.AppendStringElement(nil, "codeName", "BadValue"),
+	)
+	return opMsgMessage(0x7fff0002, requestID, body)
 }
 
 func readMessage(r io.Reader) ([]byte, error) {

@@ -19,9 +19,10 @@ describe('GET /api/orders/tickets/:id, the replica read path (real nats-server a
   it('when the tickets service created and updated a ticket, then the replica shows its id, title, price and version as the source has them', async () => {
     const source = buildTicketEvent({ title: 'ballet', price: 25 });
     await publishTicketEvent(h.bus, Subjects.TicketCreated, source);
+    // (taken before the publication: the replica may apply it before the publisher hears the ack)
+    const publishing = Date.now();
     await publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...source, version: 1, title: 'ballet (matinee)', price: 30 });
 
-    const published = Date.now();
     const res = await waitFor(async () => {
       const r = await replica(source.id);
       return r.status === 200 && r.body.version === 1 ? r : null;
@@ -30,7 +31,7 @@ describe('GET /api/orders/tickets/:id, the replica read path (real nats-server a
     expect(res.body).toEqual({ id: source.id, title: 'ballet (matinee)', price: 30, version: 1, replicatedAt: expect.any(String) });
     // when this version was applied here: what replication lag is measured against
     const appliedAt = Date.parse(res.body.replicatedAt);
-    expect(appliedAt).toBeGreaterThanOrEqual(published - 5);
+    expect(appliedAt).toBeGreaterThanOrEqual(publishing);
     expect(appliedAt).toBeLessThanOrEqual(Date.now());
   });
 
