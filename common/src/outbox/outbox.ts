@@ -7,7 +7,8 @@ import { silentLogger, type Logger } from '../logger';
  * The transactional outbox, without transactions: an event waiting to be published is stored in
  * the record it is about, in the same single-document write as the change itself. So a write that
  * succeeded always has its event, even if the bus is down or the process dies right after. The
- * relay publishes pending events in order and removes each once the server has stored it.
+ * relay publishes pending events in order and, once the server has stored them, removes them in
+ * batches a little later.
  */
 export interface OutboxEntry {
   msgId: string;
@@ -207,7 +208,8 @@ export class OutboxRelay {
    * removal was a third of the database writes behind every change (save, removal, the replica's
    * apply), and a record that changes again soon needs only one removal for several events. While
    * they wait, the events are known here as published, so nothing publishes them again; if the
-   * process dies first, a sweep publishes them again and the bus drops them as duplicates.
+   * process dies first, a sweep publishes them again: the bus drops them as duplicates within its
+   * de-duplication window, and after it the consumers recognise them by version.
    */
   private queueCleanup(id: string, entries: OutboxEntry[]): Promise<void> {
     const pending = this.cleanup.get(id) ?? new Map<string, OutboxEntry>();
