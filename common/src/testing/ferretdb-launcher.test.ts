@@ -99,4 +99,26 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       await client.close();
     }
   });
+
+  it('when several clients send large updates to different collections at once, then all of them finish', async () => {
+    // Each statement holds one of FerretDB's 100 connections until its command ends: three commands
+    // of 50 statements at once would take them all and wait for each other.
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'concurrent'), { maxPoolSize: 10 });
+    try {
+      const db = client.db();
+      const names = ['a', 'b', 'c', 'd'];
+      await Promise.all(names.map((n) => db.collection(n).insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i as never, n: 0 })))));
+      const results = await Promise.all(
+        names.map((n) =>
+          db.collection(n).bulkWrite(
+            Array.from({ length: 50 }, (_, i) => ({ updateOne: { filter: { _id: i as never }, update: { $inc: { n: 1 } } } })),
+            { ordered: false },
+          ),
+        ),
+      );
+      expect(results.map((r) => r.modifiedCount)).toEqual([50, 50, 50, 50]);
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -94,6 +94,9 @@ func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, 
 				lock := locks.get(cmd.db + "." + cmd.collection)
 				lock.Lock()
 				defer lock.Unlock()
+				units := max(cmd.statements, 1)
+				statementsInFlight.acquire(units)
+				defer statementsInFlight.release(units)
 				return lockedExchange(client, server, request, expectReply, done)
 			case cmd.name == "dropDatabase":
 				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
@@ -238,6 +241,40 @@ func sequenceOf(section []byte) (string, int) {
 // A command of about 100 statements then waits for a connection it holds itself, and every other
 // client of the server waits with it, for good. Such a command gets a clear error instead.
 const maxStatements = 50
+
+// statementsInFlight bounds the statements of the update, delete and findAndModify commands that
+// run at once, across collections: each holds a connection per statement (and one more to write)
+// until its command ends, so a few large commands on different collections could together take
+// FerretDB's 100 connections and wait for each other the same way one too large command does.
+var statementsInFlight = newSemaphore(60)
+
+type semaphore struct {
+	mu    sync.Mutex
+	freed *sync.Cond
+	left  int
+}
+
+func newSemaphore(size int) *semaphore {
+	s := &semaphore{left: size}
+	s.freed = sync.NewCond(&s.mu)
+	return s
+}
+
+func (s *semaphore) acquire(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.left < n {
+		s.freed.Wait()
+	}
+	s.left -= n
+}
+
+func (s *semaphore) release(n int) {
+	s.mu.Lock()
+	s.left += n
+	s.mu.Unlock()
+	s.freed.Broadcast()
+}
 
 // tooManyStatements is the error reply to a command over maxStatements.
 func tooManyStatements(request []byte, cmd command) []byte {
