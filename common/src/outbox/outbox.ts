@@ -66,7 +66,8 @@ export interface OutboxRelayOptions {
   sweepBatch?: number;
   /**
    * How long published events may stay in their record before they are removed, together with
-   * those of other records, in one batch (0: right after each publication).
+   * those of other records, in batches (default 1 s: at end-to-end saturation, 0.25 s gave 190
+   * updates/s, 1 s 300, 2 s 280 — the records grow while they wait).
    */
   cleanupDelayMs?: number;
   logger?: Logger;
@@ -215,10 +216,9 @@ export class OutboxRelay {
     const pending = this.cleanup.get(id) ?? new Map<string, OutboxEntry>();
     for (const e of entries) pending.set(e.msgId, e);
     this.cleanup.set(id, pending);
-    const delay = this.options.cleanupDelayMs ?? 1000;
-    if (delay === 0 || this.cleanup.size >= CLEANUP_FLUSH_AT) return this.flushCleanup();
+    if (this.cleanup.size >= CLEANUP_FLUSH_AT) return this.flushCleanup();
     if (!this.cleanupTimer) {
-      this.cleanupTimer = setTimeout(() => void this.flushCleanup(), delay);
+      this.cleanupTimer = setTimeout(() => void this.flushCleanup(), this.options.cleanupDelayMs ?? 1000);
       this.cleanupTimer.unref();
     }
     return Promise.resolve();
