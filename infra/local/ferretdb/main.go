@@ -64,7 +64,7 @@ func main() {
 		_ = front.Close()
 	}()
 	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
-	files := &sqliteFiles{dir: *dir}
+	files := &sqliteFiles{dir: *dir, nextEmptying: map[string]time.Time{}}
 	go files.checkpoints(ctx, time.Second)
 	if err := serveWithWriteLocks(front, "unix", socket, files); err != nil {
 		log.Fatalf("ferretdb: %v", err)

@@ -27,6 +27,9 @@ type sqliteFiles struct {
 	drops sync.RWMutex
 	// Every command the proxy relays passes through it; closed to empty a log (see checkpoint).
 	commands gate
+	mu       sync.Mutex
+	// nextEmptying: after a failed attempt to empty a database's log, when to try again.
+	nextEmptying map[string]time.Time
 }
 
 // gate lets commands through until it is closed for a quiet moment, which it grants only if the
@@ -125,7 +128,8 @@ const maxLogPages = 4096
 // while it waits for readers, and FerretDB's update reads on one connection while it writes on
 // another: run amid traffic, the two waited for each other until the busy timeout (seen: every
 // write stalled for a minute). So the proxy holds new commands back and lets those in flight
-// finish (at most half a second, or it tries again next round), and the checkpoint then waits at
+// finish (at most 100 ms, or it gives up and tries again five seconds later, so that a long scan
+// in flight costs the others one short pause, not one a second), and the checkpoint then waits at
 // most 100 ms for a reader (an open cursor). The pause is that of a few commands.
 func (f *sqliteFiles) checkpoint(db string) error {
 	var busy, pages, copied int
@@ -135,7 +139,13 @@ func (f *sqliteFiles) checkpoint(db string) error {
 	if err != nil || pages <= maxLogPages {
 		return err
 	}
-	f.commands.quiet(500*time.Millisecond, func() {
+	f.mu.Lock()
+	wait := time.Until(f.nextEmptying[db])
+	f.mu.Unlock()
+	if wait > 0 {
+		return nil
+	}
+	ran := f.commands.quiet(100*time.Millisecond, func() {
 		err = f.with(db, func(conn *sql.DB) error {
 			if _, err := conn.Exec(`PRAGMA busy_timeout = 100`); err != nil {
 				return err
@@ -143,6 +153,11 @@ func (f *sqliteFiles) checkpoint(db string) error {
 			return conn.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &pages, &copied)
 		})
 	})
+	if !ran || busy != 0 {
+		f.mu.Lock()
+		f.nextEmptying[db] = time.Now().Add(5 * time.Second)
+		f.mu.Unlock()
+	}
 	return err
 }
 
