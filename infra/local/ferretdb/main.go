@@ -10,6 +10,8 @@ import (
 	"flag"
 	"log"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only when FERRETDB_DEBUG_ADDR is set
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,6 +25,17 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dir := flag.String("dir", "data", "directory for the SQLite files")
 	flag.Parse()
+
+	// FERRETDB_DEBUG_ADDR=127.0.0.1:6060 serves Go's profiler, for when the server stalls:
+	// /debug/pprof/goroutine?debug=2 shows what every goroutine waits for (that found the
+	// statement deadlock described in writelock.go). Loopback only.
+	if addr := os.Getenv("FERRETDB_DEBUG_ADDR"); addr != "" {
+		host, _, err := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			log.Fatalf("ferretdb: FERRETDB_DEBUG_ADDR must be a loopback host:port, not %q", addr)
+		}
+		go func() { log.Printf("ferretdb: debug server: %v", http.ListenAndServe(addr, nil)) }()
+	}
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatalf("ferretdb: cannot create %s: %v", *dir, err)
