@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import mongoose from 'mongoose';
+import { freePort, waitForPort } from './net';
 import { chooseMongo, databaseUrl, startMongoServer, type MongoServerHandle } from './mongo-server';
 
 /**
@@ -120,5 +122,38 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     } finally {
       await client.close();
     }
+  });
+
+  it('when FERRETDB_DEBUG_ADDR names a loopback address, then it serves the goroutine dump there, and it refuses any other address', async () => {
+    const run = async (debugAddr: string) => {
+      const [port, dir] = [await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-launcher-debug-'))];
+      const child = spawn(chooseMongo().binary!, ['-listen', `127.0.0.1:${port}`, '-dir', dir], {
+        env: { ...process.env, FERRETDB_DEBUG_ADDR: debugAddr },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      return { port, child, exited, stderr: () => stderr, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+    };
+
+    const debugPort = await freePort();
+    const good = await run(`127.0.0.1:${debugPort}`);
+    try {
+      await waitForPort(good.port);
+      await waitForPort(debugPort);
+      const dump = await (await fetch(`http://127.0.0.1:${debugPort}/debug/pprof/goroutine?debug=2`)).text();
+      expect(dump).toMatch(/goroutine \d+ \[/);
+      expect(dump).toContain('serveWithWriteLocks');
+    } finally {
+      good.child.kill('SIGTERM');
+      await good.exited;
+      good.cleanup();
+    }
+
+    const bad = await run('0.0.0.0:6060');
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.stderr()).toMatch(/must be a loopback host:port/);
+    bad.cleanup();
   });
 });
