@@ -15,7 +15,7 @@ import (
 // expression, so every lookup by `_id` — every findById, every update, delete and findAndModify by
 // `_id` — scanned and decoded the whole collection: 1,450 lookups/s at 500 documents, 99/s at
 // 20,000. This indexer adds, once per collection, an index on exactly the expression the queries
-// use. FerretDB does not know about it and needs not: the table's DROP removes it with the table.
+// use. FerretDB does not know about it and does not need to: dropping the table drops it too.
 
 const idIndexSuffix = "_ticketing_id_lookup"
 
