@@ -1,10 +1,9 @@
-import express, { type Express } from 'express';
-import { currentUser, errorHandler, healthRouter, notFound, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
+import type { Express } from 'express';
+import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
 import { updateTicketRouter } from './tickets/update-ticket.route';
-import { requestLog } from './request-log';
 
 export interface AppDeps {
   jwtKey: string;
@@ -19,22 +18,9 @@ export interface AppDeps {
 
 /** The tickets HTTP API. Never listens: `main.ts` does, tests use supertest. */
 export function createApp(deps: AppDeps): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(requestLog(deps.logger));
-  app.use(express.json({ limit: '100kb' }));
-  app.use(healthRouter(deps.readiness));
-  app.get('/internal/stats', (_req, res) => {
-    res.json(deps.stats?.() ?? { listeners: {}, outbox: { published: deps.relay.published } });
+  return createServiceApp({
+    ...deps,
+    stats: deps.stats ?? (() => ({ listeners: {}, outbox: { published: deps.relay.published } })),
+    routers: [createTicketRouter(deps), listTicketsRouter(), showTicketRouter(), updateTicketRouter(deps)],
   });
-
-  app.use(currentUser(deps.jwtKey));
-  app.use(createTicketRouter(deps));
-  app.use(listTicketsRouter());
-  app.use(showTicketRouter());
-  app.use(updateTicketRouter(deps));
-
-  app.use(notFound);
-  app.use(errorHandler(deps.logger));
-  return app;
 }

@@ -5,3 +5,5 @@ export * from './validate-request';
 export * from './error-handler';
 export * from './health';
 export * from './readiness';
+export * from './request-log';
+export * from './service-app';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Logger } from '@ticketing/common';
+import type { Logger } from '../logger';
 
 /**
  * One line per request with its id (the ingress's `X-Request-Id` if any, so a request can be

@@ -1,0 +1,40 @@
+import express, { type Express, type Router } from 'express';
+import type { Logger } from '../logger';
+import { currentUser } from './current-user';
+import { errorHandler, notFound } from './error-handler';
+import { healthRouter, type ReadinessCheck } from './health';
+import { requestLog } from './request-log';
+
+export interface ServiceAppOptions {
+  logger: Logger;
+  jwtKey: string;
+  /** `/readyz` answers 200 only when every check is true. */
+  readiness: Record<string, ReadinessCheck>;
+  /** `GET /internal/stats`: this copy's listener and outbox counters. */
+  stats: () => unknown;
+  /** The service's routes, in the order they are tried. */
+  routers: Router[];
+}
+
+/**
+ * The Express app every service is: request ids and a log line per request, JSON bodies, probes,
+ * counters, the signed-in user, the service's routes, then one JSON shape for every error and for
+ * unknown paths. Never listens: `main.ts` does, tests use supertest.
+ */
+export function createServiceApp(options: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Behind the ingress (or the local gateway): the client's address and scheme come from its headers.
+  app.set('trust proxy', true);
+  app.use(requestLog(options.logger));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(healthRouter(options.readiness));
+  app.get('/internal/stats', (_req, res) => {
+    res.json(options.stats());
+  });
+  app.use(currentUser(options.jwtKey));
+  for (const router of options.routers) app.use(router);
+  app.use(notFound);
+  app.use(errorHandler(options.logger));
+  return app;
+}
