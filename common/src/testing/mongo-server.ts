@@ -69,8 +69,8 @@ export function serverUrl(url: string): string {
 }
 
 /** The server URL with a database name appended. */
-export function databaseUrl(serverUrl: string, database: string): string {
-  const [base, query] = serverUrl.split('?');
+export function databaseUrl(server: string, database: string): string {
+  const [base, query] = server.split('?');
   return `${base.replace(/\/$/, '')}/${database}${query ? `?${query}` : ''}`;
 }
 
