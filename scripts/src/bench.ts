@@ -17,6 +17,7 @@ import { runStress } from './stress/run-stress';
 import { benchRawJetStream } from './bench/raw-jetstream';
 import { benchRawMongo } from './bench/raw-mongo';
 import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
+import { withCpuShare } from './bench/cpu-share';
 
 const JWT_KEY = 'bench-jwt-key-not-a-secret';
 
@@ -41,8 +42,19 @@ async function main() {
     const mongo = await benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000);
     log(`  ${Math.round(mongo)} updates/s`);
     log('bench: end-to-end saturation…');
-    const e2e = await benchEndToEndThroughput(stack, token, 64, q ? 10 : 60);
-    log(`  ${Math.round(e2e)} updates/s`);
+    const { result: e2e, coresUsed } = await withCpuShare(
+      {
+        [stack.mongo!.kind]: stack.mongo!.pid(),
+        nats: stack.nats?.pid(),
+        ...Object.fromEntries([...stack.tickets, ...stack.orders].map((s) => [s.options.name, s.pid])),
+      },
+      () => benchEndToEndThroughput(stack, token, 64, q ? 10 : 60),
+    );
+    const cpu = Object.entries(coresUsed)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, cores]) => `${name === 'self' ? 'load generator + gateway' : name} ${cores}`)
+      .join(', ');
+    log(`  ${Math.round(e2e)} updates/s; cores used meanwhile: ${cpu} (of ${os.cpus().length})`);
     log('bench: replication lag at 100 updates/s…');
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
     log(`  p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
@@ -65,6 +77,7 @@ async function main() {
       rawMongoUpdatesPerSec: Math.round(mongo),
       endToEndUpdatesPerSec: Math.round(e2e),
       endToEndOverSlowerRaw: Math.round((e2e / slower) * 100) / 100,
+      endToEndCoresUsed: coresUsed,
       lagAt100PerSec: lag,
       stress: {
         iterations: stressIterations,
@@ -85,6 +98,7 @@ async function main() {
 | raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s | |
 | end to end: ticket updates applied in orders | ${results.endToEndUpdatesPerSec} updates/s | |
 | end to end ÷ slower raw limit | ${results.endToEndOverSlowerRaw} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
+| cores used during end to end | ${cpu} (of ${os.cpus().length}) | |
 | replication lag at 100 updates/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} samples) | p99 ≤ 50 ms (${mark(lag.p99 <= 50)}) |
 | stress ${stressIterations} iterations | ${results.stress.seconds} s, ${stress.mismatches} mismatches | 0 (${mark(stress.mismatches === 0)}) |
 

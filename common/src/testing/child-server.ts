@@ -25,6 +25,11 @@ export class ChildServer {
     return this.child !== undefined;
   }
 
+  /** The process id while it runs (the benchmark reads its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   async start(): Promise<void> {
     if (this.child) return;
     const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });

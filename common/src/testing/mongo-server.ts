@@ -11,6 +11,8 @@ export interface MongoServerHandle {
   kind: MongoKind;
   /** `mongodb://host:port` without a database: add one per test file with {@link databaseUrl}. */
   url: string;
+  /** The server's process id while it runs (none for an external server). */
+  pid(): number | undefined;
   /** Stops the server, keeping its data (not possible for an external server). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -39,7 +41,7 @@ export async function startMongoServer(
   if (choice.kind === 'external') {
     const url = serverUrl(choice.url!);
     const noop = async () => undefined;
-    return { kind: 'external', url, stop: noop, start: noop, destroy: noop };
+    return { kind: 'external', url, pid: () => undefined, stop: noop, start: noop, destroy: noop };
   }
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `ticketing-${choice.kind}-`));
@@ -53,6 +55,7 @@ export async function startMongoServer(
   return {
     kind: choice.kind,
     url: `mongodb://127.0.0.1:${port}`,
+    pid: () => server.pid,
     stop: () => server.stop(),
     start: () => server.start(),
     destroy: async () => {

@@ -8,6 +8,8 @@ import { freePort } from './net';
 export interface NatsServerHandle {
   url: string;
   port: number;
+  /** The server's process id while it runs. */
+  pid(): number | undefined;
   /** Stops the server; its JetStream data stays, so `start()` brings the same streams back. */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -30,6 +32,7 @@ export async function startNatsServer(options: { storeDir?: string; port?: numbe
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
+    pid: () => server.pid,
     stop: () => server.stop(),
     start: () => server.start(),
     restart: () => server.restart(),
