@@ -3,17 +3,10 @@ import { TEST_JWT_KEY, authHeader, testToken } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApp } from './app';
-import { startHarness, type Harness } from './test-support/harness';
+import { useHarness } from './test-support/harness';
 
 describe('orders app plumbing (real MongoDB-protocol server and nats-server)', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   it('when /healthz is asked, then 200 without signing in', async () => {
     await request(h.app).get('/healthz').expect(200, { status: 'ok' });

@@ -2,19 +2,12 @@ import { OrderStatus, Subjects, type OrderEventData } from '@ticketing/common';
 import { authHeader, sleep, testToken, waitFor } from '@ticketing/common/testing';
 import request from 'supertest';
 import { givenTicket, newId, publishedEvents } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { useHarness } from '../test-support/harness';
 import { RaceClient } from '../test-support/http-client';
 import { Order } from './order.model';
 
 describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server and nats-server)', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   const placeOrder = async (token: string, price = 20) => {
     const ticket = await givenTicket({ price });

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { buildTicketEvent, fakeClock, givenTicket, newId, publishTicketEvent, publishedEvents } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { useHarness } from '../test-support/harness';
 import { RaceClient } from '../test-support/http-client';
 import { Ticket } from '../tickets/ticket.model';
 import { Order } from './order.model';
@@ -13,14 +13,7 @@ import { TicketClaim } from './ticket-claim.model';
 
 describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () => {
   const clock = fakeClock();
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness({ clock, expirationSeconds: 900, listeners: true });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness({ clock, expirationSeconds: 900, listeners: true });
 
   const order = (ticketId: unknown, token = testToken()) => request(h.app).post('/api/orders').set(authHeader(token)).send({ ticketId });
   const ordersFor = (ticketId: string) => Order.find({ ticket: ticketId }).lean();

@@ -1,17 +1,10 @@
 import { authHeader, testToken } from '@ticketing/common/testing';
 import request from 'supertest';
 import { givenTicket, newId } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { useHarness } from '../test-support/harness';
 
 describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   const placeOrder = async (token: string, ticket: { price?: number; title?: string } = {}) => {
     const t = await givenTicket(ticket);

@@ -3,7 +3,7 @@ import { authHeader, testToken } from '@ticketing/common/testing';
 import fc from 'fast-check';
 import request from 'supertest';
 import { givenTicket } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { useHarness } from '../test-support/harness';
 import { Order } from './order.model';
 
 const hostileValue = fc.oneof(
@@ -17,13 +17,7 @@ const hostileBody = fc.oneof(
 );
 
 describe('random JSON thrown at the orders write endpoints', () => {
-  let h: Harness;
-  beforeAll(async () => {
-    h = await startHarness();
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   it('never gets a 5xx, and the database holds only valid orders, at most one active per ticket', async () => {
     const ticket = await givenTicket();

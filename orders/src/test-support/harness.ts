@@ -58,3 +58,18 @@ export async function startHarness(
     },
   };
 }
+
+/**
+ * The harness for the tests of one file: started before them, closed after them. The object is
+ * filled in by `beforeAll`, so read its fields inside tests and hooks, not at the top of the file.
+ */
+export function useHarness(options: Parameters<typeof startHarness>[0] = {}): Harness {
+  const harness = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(harness, await startHarness(options));
+  });
+  afterAll(async () => {
+    await harness.close();
+  });
+  return harness;
+}

@@ -2,17 +2,10 @@ import { Subjects } from '@ticketing/common';
 import { waitFor } from '@ticketing/common/testing';
 import request from 'supertest';
 import { buildTicketEvent, newId, publishTicketEvent } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { useHarness } from '../test-support/harness';
 
 describe('GET /api/orders/tickets/:id, the replica read path (real nats-server and MongoDB-protocol server)', () => {
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = await startHarness({ listeners: true });
-  });
-  afterAll(async () => {
-    await h.close();
-  });
+  const h = useHarness({ listeners: true });
 
   const replica = (id: string) => request(h.app).get(`/api/orders/tickets/${id}`);
 
