@@ -114,25 +114,20 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   };
 
   // Write phase: POST 5 → PUT 10 → PUT 15 per ticket, `concurrency` iterations at a time.
-  let next = 0;
-  const worker = async () => {
-    while (next < iterations) {
-      const i = next++;
-      try {
-        const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
-        progress.created++;
-        await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 10 });
-        const last = await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 15 });
-        progress.updated++;
-        const ticket = { expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() };
-        tickets.push(ticket);
-        watchers.push(watch(ticket));
-      } catch {
-        // counted in httpErrors; the run fails
-      }
+  await forEachIndex(iterations, concurrency, async (i) => {
+    try {
+      const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
+      progress.created++;
+      await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 10 });
+      const last = await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 15 });
+      progress.updated++;
+      const ticket = { expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() };
+      tickets.push(ticket);
+      watchers.push(watch(ticket));
+    } catch {
+      // counted in httpErrors; the run fails
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, iterations) }, worker));
+  });
   const writesDone = Date.now();
   deadlineAfterWrites.at = writesDone + convergeTimeoutMs;
   await Promise.all(watchers);
@@ -144,16 +139,12 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   // number of reads at a time (ten thousand at once would fail for want of sockets, not replicas),
   // each retried a few times when the read itself fails.
   const mismatches: Mismatch[] = [];
-  let checked = 0;
-  const verifier = async () => {
-    while (checked < tickets.length) {
-      const t = tickets[checked++];
-      const actual = await readReplicaPatiently(baseUrl, headers, t.expected.id);
-      if (!actual || 'unreadable' in actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
-        mismatches.push({ id: t.expected.id, expected: t.expected, actual });
-    }
-  };
-  await Promise.all(Array.from({ length: 32 }, verifier));
+  await forEachIndex(tickets.length, 32, async (k) => {
+    const t = tickets[k];
+    const actual = await readReplicaPatiently(baseUrl, headers, t.expected.id);
+    if (!actual || 'unreadable' in actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
+      mismatches.push({ id: t.expected.id, expected: t.expected, actual });
+  });
   // Applied before the PUT's response reached us counts as no lag.
   const lags = tickets.filter((t) => t.seenAt !== undefined).map((t) => Math.max(0, t.seenAt! - t.updatedAt));
   return {
@@ -168,6 +159,15 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
     throughput: Math.round(((progress.created + 2 * progress.updated) / Math.max(1, writesDone - started)) * 1000),
     elapsedMs: convergedAt - started,
   };
+}
+
+/** Calls `fn` for 0 … count−1, at most `limit` calls in flight at once. */
+async function forEachIndex(count: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < count) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
 }
 
 async function readReplica(baseUrl: string, headers: Record<string, string>, id: string): Promise<ReplicaView | null> {
