@@ -81,7 +81,7 @@ func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, 
 			return err
 		}
 		cmd, expectReply := inspect(request)
-		if (cmd.name == "update" || cmd.name == "delete") && cmd.statements > maxStatements && expectReply {
+		if cmd.statements > maxStatements && expectReply {
 			if _, err := client.Write(tooManyStatements(request, cmd)); err != nil {
 				return err
 			}
@@ -155,6 +155,9 @@ func exchange(client, server net.Conn, request []byte, expectReply bool, done fu
 	return nil
 }
 
+// statementsField names the list of statements of the commands whose statements are counted.
+var statementsField = map[string]string{"update": "updates", "delete": "deletes"}
+
 // command is what a request asks: its name (empty when it is not an OP_MSG command) and the
 // namespace it names.
 type command struct {
@@ -205,14 +208,16 @@ func inspect(msg []byte) (command, bool) {
 		cmd.name = elems[0].Key()
 		cmd.collection, _ = elems[0].Value().StringValueOK()
 		cmd.db, _ = doc.Lookup("$db").StringValueOK()
-		for _, field := range []string{"updates", "deletes"} {
+		if field := statementsField[cmd.name]; field != "" {
 			if list, ok := doc.Lookup(field).ArrayOK(); ok {
 				values, _ := list.Values()
 				cmd.statements += len(values)
 			}
 		}
 	}
-	cmd.statements += sequenced
+	if statementsField[cmd.name] != "" {
+		cmd.statements += sequenced
+	}
 	return cmd, expectReply
 }
 
