@@ -46,8 +46,15 @@ export function recordEvent<E extends AnyEvent>(
   subject: E['subject'],
   build: (version: number) => E['data'],
 ): void {
-  const data = build(nextVersion(doc));
-  doc.outbox.push({ msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data) });
+  doc.outbox.push(outboxEntry<E>(subject, build(nextVersion(doc))));
+}
+
+/**
+ * The outbox entry of one event, for a write that stores it itself (`$push: { outbox: entry }` in
+ * the same single-document update as the change it describes) instead of through `recordEvent`.
+ */
+export function outboxEntry<E extends AnyEvent>(subject: E['subject'], data: E['data']): OutboxEntry {
+  return { msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data) };
 }
 
 /** How many published message ids a relay remembers, to avoid publishing them again. */

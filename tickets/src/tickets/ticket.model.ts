@@ -30,6 +30,21 @@ export interface TicketJson {
   orderId?: string;
 }
 
+/** A ticket as read with `lean()`: the stored fields, nothing hydrated. */
+export type TicketRecord = TicketFields & { _id: Types.ObjectId };
+
+/** The public shape of a ticket: `id` instead of `_id`, and the pending events (`outbox`) never leak. */
+export function ticketJson(t: Omit<TicketFields, 'outbox'> & { _id: unknown }): TicketJson {
+  return {
+    id: String(t._id),
+    title: t.title,
+    price: t.price,
+    userId: t.userId,
+    version: t.version,
+    ...(t.orderId ? { orderId: t.orderId } : {}),
+  };
+}
+
 interface TicketModel extends Model<TicketFields> {
   build(attrs: TicketAttrs): TicketDoc;
 }
@@ -49,15 +64,7 @@ const ticketSchema = new Schema<TicketFields, TicketModel>(
     versionKey: 'version',
     optimisticConcurrency: true,
     toJSON: {
-      // An explicit shape: `id` instead of `_id`, and the pending events (`outbox`) never leak.
-      transform: (_doc, ret): TicketJson => ({
-        id: String(ret._id),
-        title: ret.title,
-        price: ret.price,
-        userId: ret.userId,
-        version: ret.version,
-        ...(ret.orderId ? { orderId: ret.orderId } : {}),
-      }),
+      transform: (_doc, ret) => ticketJson(ret),
     },
   },
 );

@@ -180,15 +180,23 @@ describe('PUT /api/tickets/:id', () => {
       expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ title: last.title, version: applied.length });
     });
 
-    it('when a reservation lands between loading and saving an edit, then the edit gets 409 and the reservation stands', async () => {
+    it('when a reservation lands between loading and saving an edit, then the edit gets 409, the reservation stands and no edit event is published', async () => {
       const ticket = await givenTicket();
-      const stale = await Ticket.findById(ticket.id).orFail();
       const orderId = newId();
-      await (await Ticket.findById(ticket.id).orFail()).set({ orderId }).save();
+      // The reservation is stored just before the edit's conditional write reaches the database.
+      const write = Ticket.updateOne.bind(Ticket);
+      jest.spyOn(Ticket, 'updateOne').mockImplementationOnce(((...args: Parameters<typeof write>) =>
+        Ticket.findById(ticket.id)
+          .orFail()
+          .then((t) => t.set({ orderId }).save())
+          .then(() => write(...args))) as unknown as typeof write);
 
-      stale.set({ price: 99 });
-      await expect(stale.save()).rejects.toMatchObject({ name: 'VersionError' });
+      const res = await put(ticket.id, ticketBody({ price: 99 }));
+
+      expect(res.status).toBe(409);
+      expect(res.body.errors[0].message).toMatch(/changed by someone else/);
       expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ orderId, price: 20, version: 1 });
+      expect((await publishedTicketEvents(t.bus, ticket.id)).map((e) => e.data.version)).toEqual([0]);
     });
   });
 

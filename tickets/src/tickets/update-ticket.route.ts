@@ -4,7 +4,7 @@ import {
   BadRequestError,
   ConflictError,
   ForbiddenError,
-  recordEvent,
+  outboxEntry,
   requireAuth,
   Subjects,
   validateRequest,
@@ -14,6 +14,7 @@ import {
 import { toTicketEventData } from './ticket-events';
 import { ticketBodyRules, type TicketBody } from './ticket-rules';
 import { findTicketOr404, signedInUser, versionTag } from './find-ticket';
+import { Ticket, ticketJson } from './ticket.model';
 import { expectedVersion } from './expected-version';
 
 const versionRule = body('version')
@@ -33,13 +34,25 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     }
     if (ticket.orderId) throw new BadRequestError('The ticket is reserved by an order and cannot be edited');
 
-    ticket.set({ title, price });
-    recordEvent<TicketUpdatedEvent>(ticket, Subjects.TicketUpdated, (next) => toTicketEventData(ticket, next));
-    // Optimistic concurrency: if anything saved the ticket since we loaded it (another edit, a
-    // reservation), this save matches nothing and throws a VersionError, answered as 409.
-    await ticket.save();
-    void relay.dispatch(ticket);
-    res.set('ETag', versionTag(ticket.version)).json(ticket);
+    // One conditional single-document write stores the change, the next version and its event:
+    // if anything wrote the ticket since we read it (another edit, a reservation), it matches
+    // nothing and the edit is answered 409. Written directly rather than through a mongoose
+    // document's save(): hydrating and validating the document (its pending events included) was
+    // a quarter of the service's CPU per edit.
+    const edited = { ...ticket, title, price, version: ticket.version + 1 };
+    const event = outboxEntry<TicketUpdatedEvent>(
+      Subjects.TicketUpdated,
+      toTicketEventData({ ...edited, id: String(ticket._id) }, edited.version),
+    );
+    const { matchedCount } = await Ticket.updateOne(
+      { _id: ticket._id, version: ticket.version },
+      { $set: { title, price, version: edited.version }, $push: { outbox: event } },
+      { runValidators: true },
+    );
+    if (matchedCount === 0) throw new ConflictError('The ticket was changed by someone else meanwhile: reload it and retry');
+    // What the record now holds: the events still pending when it was read, then this one.
+    void relay.dispatch({ id: String(ticket._id), outbox: [...ticket.outbox, event] });
+    res.set('ETag', versionTag(edited.version)).json(ticketJson(edited));
   });
   return router;
 }
