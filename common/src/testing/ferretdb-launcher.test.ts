@@ -124,6 +124,68 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     }
   });
 
+  it('when versioned updates race on one document named by numbers of different types, then no update is lost', async () => {
+    // The proxy locks each document a write names by _id; 1 and 1.0 are one document to MongoDB,
+    // so they must be one lock too, or two updates could both pass the version check.
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'numeric_ids'), { maxPoolSize: 16 });
+    try {
+      const col = client.db().collection<{ _id: number; v: number; n: number }>('race');
+      await col.insertOne({ _id: 1, v: 0, n: 0 });
+      let successes = 0;
+      await Promise.all(
+        Array.from({ length: 12 }, async (_, w) => {
+          const id = [1, new mongoose.mongo.Double(1), mongoose.mongo.Long.fromNumber(1)][w % 3];
+          for (let i = 0; i < 15; i++) {
+            const doc = await col.findOne({ _id: 1 });
+            const res = await col.updateOne({ _id: id as never, v: doc!.v }, { $set: { v: doc!.v + 1 }, $inc: { n: 1 } });
+            successes += res.modifiedCount;
+          }
+        }),
+      );
+      expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, v: successes, n: successes });
+      expect(successes).toBeGreaterThan(15);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('when versioned updates of a document race with bulk updates of it, then neither undoes the other', async () => {
+    // A versioned update locks only its document, a command of many statements its whole
+    // collection: the bulk must still never land between a versioned update's check and its write.
+    // Every success below moves v and n by one each, so a lost or misapplied write leaves v ≠ n.
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'mixed_writes'), { maxPoolSize: 16 });
+    try {
+      const col = client.db().collection<{ _id: number; v: number; n: number }>('race');
+      await col.insertMany([1, 2, 3].map((id) => ({ _id: id, v: 0, n: 0 })));
+      const versioned = Array.from({ length: 8 }, async () => {
+        let applied = 0;
+        for (let i = 0; i < 40; i++) {
+          const doc = await col.findOne({ _id: 1 });
+          applied += (await col.updateOne({ _id: 1, v: doc!.v }, { $set: { v: doc!.v + 1 }, $inc: { n: 1 } })).modifiedCount;
+        }
+        return applied;
+      });
+      const bulk = Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 40; i++) {
+          await col.bulkWrite(
+            [3, 1, 2].map((id) => ({ updateOne: { filter: { _id: id }, update: { $inc: { v: 1, n: 1 } } } })),
+            { ordered: false },
+          );
+        }
+      });
+      const applied = (await Promise.all([...versioned, ...bulk])).reduce((sum: number, a) => sum + (a ?? 0), 0);
+      const bulkUpdates = 4 * 40;
+      expect(await col.find().sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 1, v: applied + bulkUpdates, n: applied + bulkUpdates },
+        { _id: 2, v: bulkUpdates, n: bulkUpdates },
+        { _id: 3, v: bulkUpdates, n: bulkUpdates },
+      ]);
+      expect(applied).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('when FERRETDB_DEBUG_ADDR names a loopback address, then it serves the goroutine dump there, and it refuses any other address', async () => {
     const run = async (debugAddr: string) => {
       const [port, dir] = [await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-launcher-debug-'))];

@@ -14,8 +14,8 @@ import (
 // Why this exists: FerretDB's SQLite backend filters on its side only when the filter is exactly
 // {_id: v}; any other filter — such as a versioned update's {_id, version} — reads and decodes the
 // whole collection, so each such update costs time proportional to the collection (a quarter of a
-// second at a few thousand documents). While the proxy holds the collection's write lock, an update
-// whose filter is {_id: v} plus plain equalities can be decided on the one document fetched by _id:
+// second at a few thousand documents). While the proxy holds the document's lock (doclocks.go), an
+// update whose filter is {_id: v} plus plain equalities can be decided on the one document fetched by _id:
 // if it does not match, the answer is "matched nothing"; if it does, the same update is sent with
 // the filter {_id: v}, which FerretDB serves by an index (idindex.go). Nothing else can write in between.
 // Anything outside that simple shape goes to FerretDB unchanged.
@@ -53,7 +53,7 @@ func fastUpdate(server net.Conn, request []byte) (reply, rewritten []byte, err e
 		return nil, nil, nil
 	}
 	id, conditions, ok := splitFilter(filter)
-	if !ok {
+	if !ok || len(conditions) == 0 {
 		return nil, nil, nil
 	}
 
@@ -67,10 +67,11 @@ func fastUpdate(server net.Conn, request []byte) (reply, rewritten []byte, err e
 	return nil, withFilter(request, body, statement, bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", id))), nil
 }
 
-// splitFilter accepts {_id: scalar, field: scalar, ...} with plain top-level field names.
+// splitFilter accepts {_id: scalar, field: scalar, ...} with plain top-level field names: a filter
+// that matches that one document or none.
 func splitFilter(filter bsoncore.Document) (bsoncore.Value, []bsoncore.Element, bool) {
 	elems, err := filter.Elements()
-	if err != nil || len(elems) < 2 {
+	if err != nil {
 		return bsoncore.Value{}, nil, false
 	}
 	var id bsoncore.Value

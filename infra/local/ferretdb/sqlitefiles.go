@@ -17,7 +17,8 @@ import (
 // sqliteFiles gives the launcher its own short-lived connections to FerretDB's database files
 // (one file per database), for the _id indexes and the checkpoints.
 //
-// Lock order, to stay free of deadlocks: the commands gate, then a collection's lock, then drops.
+// Lock order, to stay free of deadlocks: the commands gate, then the write locks (doclocks.go),
+// then drops.
 type sqliteFiles struct {
 	dir string
 	// Why dropDatabase must wait for our connections: FerretDB drops a database by deleting its

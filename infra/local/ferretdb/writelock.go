@@ -17,36 +17,18 @@ import (
 // transaction. Two concurrent conditional updates of one document can therefore both match and
 // the second write-back silently undoes the first (a lost update). MongoDB guarantees that a
 // single-document update is atomic, and the services rely on it (optimistic concurrency, version
-// checks on replicas, the outbox). So clients talk to this proxy, which serializes those commands
-// per collection; everything else (reads, inserts, handshakes) passes through unlocked.
+// checks on replicas, the outbox). So clients talk to this proxy, which lets only one such command
+// at a time write a document (doclocks.go); everything else (reads, inserts, handshakes) passes
+// through unlocked.
 
 const opMsg = 2013
 
 var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndModify": true, "findandmodify": true}
 
-type collectionLocks struct {
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
-}
-
-func (c *collectionLocks) get(name string) *sync.Mutex {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.locks == nil {
-		c.locks = map[string]*sync.Mutex{}
-	}
-	l, ok := c.locks[name]
-	if !ok {
-		l = &sync.Mutex{}
-		c.locks[name] = l
-	}
-	return l
-}
-
 // serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
 func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
 	indexer := newIDIndexer(files)
-	locks := &collectionLocks{}
+	locks := &writeLocks{}
 	for {
 		client, err := l.Accept()
 		if err != nil {
@@ -74,7 +56,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 // connection, holding a collection's lock from a write command until its reply. The _id indexer
 // sees each command after FerretDB has run it and before the client gets the reply, so a client
 // that goes on with another connection already finds the index there.
-func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, indexer *idIndexer) error {
+func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer) error {
 	for {
 		request, err := readMessage(client)
 		if err != nil {
@@ -91,13 +73,9 @@ func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, 
 		err = files.serving(func() error {
 			switch {
 			case readModifyWrite[cmd.name]:
-				lock := locks.get(cmd.db + "." + cmd.collection)
-				lock.Lock()
-				defer lock.Unlock()
-				units := max(cmd.statements, 1)
-				statementsInFlight.acquire(units)
-				defer statementsInFlight.release(units)
-				return lockedExchange(client, server, request, expectReply, done)
+				return locks.holding(cmd, request, func(asWriter func(func() error) error) error {
+					return lockedExchange(client, server, request, expectReply, done, asWriter)
+				})
 			case cmd.name == "dropDatabase":
 				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
 			default:
@@ -110,9 +88,10 @@ func relay(client, server net.Conn, locks *collectionLocks, files *sqliteFiles, 
 	}
 }
 
-// lockedExchange runs a write command while its collection is locked, by the fast path for a
-// simple versioned update (pushdown.go) when it applies.
-func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func()) error {
+// lockedExchange runs a write command while what it writes is locked, by the fast path for a
+// simple versioned update (pushdown.go) when it applies; the command itself goes to FerretDB as the
+// database's only writer.
+func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func(), asWriter func(func() error) error) error {
 	if expectReply {
 		reply, rewritten, err := fastUpdate(server, request)
 		if err != nil {
@@ -126,7 +105,7 @@ func lockedExchange(client, server net.Conn, request []byte, expectReply bool, d
 			request = rewritten
 		}
 	}
-	return exchange(client, server, request, expectReply, done)
+	return asWriter(func() error { return exchange(client, server, request, expectReply, done) })
 }
 
 // exchange sends the request and relays its replies; done runs once the server has answered
