@@ -39,8 +39,11 @@ async function main() {
     const jetstream = await benchRawJetStream(q ? 5_000 : 50_000);
     log(`  ${Math.round(jetstream)} msg/s`);
     log('bench: raw MongoDB-protocol versioned updates…');
-    const mongo = await benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000);
-    log(`  ${Math.round(mongo)} updates/s`);
+    const { result: mongo, coresUsed: rawCores } = await withCpuShare({ [stack.mongo!.kind]: stack.mongo!.pid() }, () =>
+      benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000),
+    );
+    const rawCpu = `${stack.mongo!.kind} ${rawCores[stack.mongo!.kind]}, client ${rawCores.self}`;
+    log(`  ${Math.round(mongo)} updates/s; cores used meanwhile: ${rawCpu}`);
     log('bench: end-to-end saturation…');
     const { result: e2e, coresUsed } = await withCpuShare(
       {
@@ -75,6 +78,7 @@ async function main() {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, MongoDB: ${stack.mongo!.kind}`,
       rawJetStreamMsgsPerSec: Math.round(jetstream),
       rawMongoUpdatesPerSec: Math.round(mongo),
+      rawMongoCoresUsed: rawCores,
       endToEndUpdatesPerSec: Math.round(e2e),
       endToEndOverSlowerRaw: Math.round((e2e / slower) * 100) / 100,
       endToEndCoresUsed: coresUsed,
@@ -96,6 +100,7 @@ async function main() {
 | --- | --- | --- |
 | raw JetStream: publish → consume → ack | ${results.rawJetStreamMsgsPerSec} msg/s | |
 | raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s | |
+| cores used during the raw run | ${rawCpu} (of ${os.cpus().length}) | |
 | end to end: ticket updates applied in orders | ${results.endToEndUpdatesPerSec} updates/s | |
 | end to end ÷ slower raw limit | ${results.endToEndOverSlowerRaw} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
 | cores used during end to end | ${cpu} (of ${os.cpus().length}) | |
