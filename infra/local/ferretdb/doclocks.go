@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"math"
-	"strings"
 	"sync"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
@@ -119,14 +118,14 @@ func (w *writeLocks) holding(cmd command, request []byte, run func(asWriter func
 }
 
 // documentKey returns the key of the document an update or delete command of one statement
-// writes when that statement names it by _id ({_id: scalar, field: scalar, ...}, not an upsert);
-// false for any other command, which then locks its whole collection.
+// writes when that statement names it by _id ({_id: scalar, field: scalar, ...}); false for any
+// other command, which then locks its whole collection.
 func documentKey(request []byte) (string, bool) {
-	statements, ok := writeStatements(request)
-	if !ok || len(statements) != 1 || statements[0].Lookup("upsert").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
+	_, _, statement, ok := soleStatement(request)
+	if !ok {
 		return "", false
 	}
-	filter, ok := statements[0].Lookup("q").DocumentOK()
+	filter, ok := statement.Lookup("q").DocumentOK()
 	if !ok {
 		return "", false
 	}
@@ -137,71 +136,35 @@ func documentKey(request []byte) (string, bool) {
 	return idKey(id), true
 }
 
-// writeStatements returns the statements of an update or delete command, from its body or from
-// the document sequence drivers send them in; false when the message is anything else or not
-// well formed.
-func writeStatements(request []byte) ([]bsoncore.Document, bool) {
-	if opCode(request) != opMsg || flags(request)&^2 != 0 { // no checksum; moreToCome is fine
-		return nil, false
+// soleStatement returns the name, the body and the statement of an update or delete command of
+// exactly one statement that is not an upsert, sent in the simple shape the services' drivers use
+// for one statement (no document sequence, no checksum); false for anything else.
+func soleStatement(request []byte) (name string, body, statement bsoncore.Document, ok bool) {
+	if opCode(request) != opMsg || flags(request)&^2 != 0 || len(request) < 21 || request[20] != 0 { // moreToCome is fine
+		return "", nil, nil, false
 	}
-	var name, sequence string
-	var statements []bsoncore.Document
-	sections := request[20:]
-	for len(sections) > 0 {
-		kind := sections[0]
-		sections = sections[1:]
-		switch kind {
-		case 0:
-			body, rest, ok := bsoncore.ReadDocument(sections)
-			if !ok {
-				return nil, false
-			}
-			sections = rest
-			elems, err := body.Elements()
-			if err != nil || len(elems) == 0 || statementsField[elems[0].Key()] == "" {
-				return nil, false
-			}
-			name = elems[0].Key()
-			if list, ok := body.Lookup(statementsField[name]).ArrayOK(); ok {
-				values, err := list.Values()
-				if err != nil {
-					return nil, false
-				}
-				for _, v := range values {
-					doc, ok := v.DocumentOK()
-					if !ok {
-						return nil, false
-					}
-					statements = append(statements, doc)
-				}
-			}
-		case 1:
-			if len(sections) < 4 {
-				return nil, false
-			}
-			size := int(binary.LittleEndian.Uint32(sections))
-			if size < 4 || size > len(sections) {
-				return nil, false
-			}
-			identifier, docs, ok := strings.Cut(string(sections[4:size]), "\x00")
-			if !ok || sequence != "" {
-				return nil, false
-			}
-			sequence = identifier
-			for rest := []byte(docs); len(rest) > 0; {
-				doc, next, ok := bsoncore.ReadDocument(rest)
-				if !ok {
-					return nil, false
-				}
-				statements = append(statements, doc)
-				rest = next
-			}
-			sections = sections[size:]
-		default:
-			return nil, false
-		}
+	body, rest, ok := bsoncore.ReadDocument(request[21:])
+	if !ok || len(rest) != 0 {
+		return "", nil, nil, false
 	}
-	return statements, name != "" && (sequence == "" || sequence == statementsField[name])
+	elems, err := body.Elements()
+	if err != nil || len(elems) == 0 || statementsField[elems[0].Key()] == "" {
+		return "", nil, nil, false
+	}
+	name = elems[0].Key()
+	list, ok := body.Lookup(statementsField[name]).ArrayOK()
+	if !ok {
+		return "", nil, nil, false
+	}
+	values, err := list.Values()
+	if err != nil || len(values) != 1 {
+		return "", nil, nil, false
+	}
+	statement, ok = values[0].DocumentOK()
+	if !ok || statement.Lookup("upsert").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
+		return "", nil, nil, false
+	}
+	return name, body, statement, true
 }
 
 // idKey is the same for two _id values MongoDB takes as equal: numbers by value, whatever their

@@ -23,11 +23,8 @@ import (
 // fastUpdate returns either a reply to send to the client (the update matched nothing) or a
 // rewritten request to send instead of the original; both nil means "forward unchanged".
 func fastUpdate(server net.Conn, request []byte) (reply, rewritten []byte, err error) {
-	if opCode(request) != opMsg || flags(request) != 0 || len(request) < 21 || request[20] != 0 {
-		return nil, nil, nil
-	}
-	body, rest, ok := bsoncore.ReadDocument(request[21:])
-	if !ok || len(rest) != 0 { // a document sequence or a checksum follows: not the simple shape
+	name, body, statement, ok := soleStatement(request)
+	if !ok || name != "update" || statement.Lookup("multi").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
 		return nil, nil, nil
 	}
 	collection, ok := body.Lookup("update").StringValueOK()
@@ -35,19 +32,6 @@ func fastUpdate(server net.Conn, request []byte) (reply, rewritten []byte, err e
 		return nil, nil, nil
 	}
 	db, _ := body.Lookup("$db").StringValueOK()
-	updates, ok := body.Lookup("updates").ArrayOK()
-	if !ok {
-		return nil, nil, nil
-	}
-	values, err := updates.Values()
-	if err != nil || len(values) != 1 {
-		return nil, nil, nil
-	}
-	statement, ok := values[0].DocumentOK()
-	if !ok || statement.Lookup("upsert").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) ||
-		statement.Lookup("multi").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
-		return nil, nil, nil
-	}
 	filter, ok := statement.Lookup("q").DocumentOK()
 	if !ok {
 		return nil, nil, nil

@@ -53,7 +53,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 }
 
 // relay forwards request/response exchanges one at a time, as the wire protocol does per
-// connection, holding a collection's lock from a write command until its reply. The _id indexer
+// connection, holding a write command's locks (doclocks.go) until its reply. The _id indexer
 // sees each command after FerretDB has run it and before the client gets the reply, so a client
 // that goes on with another connection already finds the index there.
 func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer) error {

@@ -51,7 +51,7 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     );
     if (matchedCount === 0) throw new ConflictError('The ticket was changed by someone else meanwhile: reload it and retry');
     // What the record now holds: the events still pending when it was read, then this one.
-    void relay.dispatch({ id: String(ticket._id), outbox: [...ticket.outbox, event] });
+    void relay.dispatch({ id: String(ticket._id), outbox: [...(ticket.outbox ?? []), event] });
     res.set('ETag', versionTag(edited.version)).json(ticketJson(edited));
   });
   return router;
