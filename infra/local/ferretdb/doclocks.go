@@ -30,7 +30,7 @@ import (
 type writeLocks struct {
 	mu          sync.Mutex
 	collections map[string]*collectionLock
-	databases   map[string]*sync.Mutex
+	writers     map[string]*sync.Mutex
 }
 
 type collectionLock struct {
@@ -44,33 +44,25 @@ type docLock struct {
 	users int
 }
 
-func (w *writeLocks) collection(db, name string) *collectionLock {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.collections == nil {
-		w.collections = map[string]*collectionLock{}
-	}
-	c, ok := w.collections[db+"."+name]
-	if !ok {
-		c = &collectionLock{docs: map[string]*docLock{}}
-		w.collections[db+"."+name] = c
-	}
-	return c
+func newWriteLocks() *writeLocks {
+	return &writeLocks{collections: map[string]*collectionLock{}, writers: map[string]*sync.Mutex{}}
 }
 
-// writer is the lock of a database's single writer.
-func (w *writeLocks) writer(db string) *sync.Mutex {
+// of returns a collection's locks and its database's writer lock.
+func (w *writeLocks) of(db, collection string) (*collectionLock, *sync.Mutex) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.databases == nil {
-		w.databases = map[string]*sync.Mutex{}
-	}
-	m, ok := w.databases[db]
+	c, ok := w.collections[db+"."+collection]
 	if !ok {
-		m = &sync.Mutex{}
-		w.databases[db] = m
+		c = &collectionLock{docs: map[string]*docLock{}}
+		w.collections[db+"."+collection] = c
 	}
-	return m
+	writer, ok := w.writers[db]
+	if !ok {
+		writer = &sync.Mutex{}
+		w.writers[db] = writer
+	}
+	return c, writer
 }
 
 // lockDocument locks the document with this key and returns the function that unlocks it.
@@ -95,9 +87,9 @@ func (c *collectionLock) lockDocument(key string) func() {
 }
 
 // holding runs a write command of collection cmd.db.cmd.collection under the locks it needs (see
-// above). run gets a function that runs the writing step as the database's only writer.
-func (w *writeLocks) holding(cmd command, request []byte, run func(asWriter func(func() error) error) error) error {
-	c := w.collection(cmd.db, cmd.collection)
+// above); run gets the database's writer lock, to hold only while it writes.
+func (w *writeLocks) holding(cmd command, request []byte, run func(writer *sync.Mutex) error) error {
+	c, writer := w.of(cmd.db, cmd.collection)
 	if key, ok := documentKey(request); ok {
 		c.whole.RLock()
 		defer c.whole.RUnlock()
@@ -109,12 +101,7 @@ func (w *writeLocks) holding(cmd command, request []byte, run func(asWriter func
 	units := max(cmd.statements, 1)
 	statementsInFlight.acquire(units)
 	defer statementsInFlight.release(units)
-	writer := w.writer(cmd.db)
-	return run(func(write func() error) error {
-		writer.Lock()
-		defer writer.Unlock()
-		return write()
-	})
+	return run(writer)
 }
 
 // documentKey returns the key of the document an update or delete command of one statement

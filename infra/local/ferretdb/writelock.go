@@ -28,7 +28,7 @@ var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndMo
 // serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
 func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
 	indexer := newIDIndexer(files)
-	locks := &writeLocks{}
+	locks := newWriteLocks()
 	for {
 		client, err := l.Accept()
 		if err != nil {
@@ -73,8 +73,8 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 		err = files.serving(func() error {
 			switch {
 			case readModifyWrite[cmd.name]:
-				return locks.holding(cmd, request, func(asWriter func(func() error) error) error {
-					return lockedExchange(client, server, request, expectReply, done, asWriter)
+				return locks.holding(cmd, request, func(writer *sync.Mutex) error {
+					return lockedExchange(client, server, request, expectReply, done, writer)
 				})
 			case cmd.name == "dropDatabase":
 				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
@@ -91,7 +91,7 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 // lockedExchange runs a write command while what it writes is locked, by the fast path for a
 // simple versioned update (pushdown.go) when it applies; the command itself goes to FerretDB as the
 // database's only writer.
-func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func(), asWriter func(func() error) error) error {
+func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func(), writer *sync.Mutex) error {
 	if expectReply {
 		reply, rewritten, err := fastUpdate(server, request)
 		if err != nil {
@@ -105,7 +105,9 @@ func lockedExchange(client, server net.Conn, request []byte, expectReply bool, d
 			request = rewritten
 		}
 	}
-	return asWriter(func() error { return exchange(client, server, request, expectReply, done) })
+	writer.Lock()
+	defer writer.Unlock()
+	return exchange(client, server, request, expectReply, done)
 }
 
 // exchange sends the request and relays its replies; done runs once the server has answered
