@@ -165,6 +165,30 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
     }
   });
 
+  it('when a write stores the outbox without the published events, then the relay keeps the unpublished ones and drops their clean-up', async () => {
+    const cleanups: unknown[] = [];
+    const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
+      if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command);
+    };
+    const client = mongoose.connection.getClient();
+    client.on('commandStarted', count);
+    try {
+      const doc = await change(new Item({ title: 'rewrite', price: 1 }), 1);
+      await relay.dispatch(doc); // v0 published, its removal queued
+      await change(doc, 2); // v1 stored, not published yet
+      const [v0, v1] = doc.outbox;
+      expect(relay.unpublished(doc.outbox)).toEqual([v1]);
+      // The writer stores only what is unpublished (as the tickets edit route does), then tells the relay.
+      await Item.updateOne({ _id: doc._id }, { $set: { outbox: [v1] } });
+      relay.forget(doc.id, [v0]);
+      await relay.stop();
+      expect(cleanups).toEqual([]);
+      expect((await Item.findById(doc.id).lean())!.outbox.map((e) => e.msgId)).toEqual([v1.msgId]);
+    } finally {
+      client.off('commandStarted', count);
+    }
+  });
+
   it('when the relay stops, then what it published is removed before it returns', async () => {
     const doc = await change(new Item({ title: 'stopping', price: 1 }), 1);
     await relay.dispatch(doc);

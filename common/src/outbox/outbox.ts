@@ -124,6 +124,25 @@ export class OutboxRelay {
     return this.serialize(doc.id, () => this.publishAll(doc.id, entries));
   }
 
+  /**
+   * Of a record's pending events, those not yet stored on the bus as far as this relay knows. A
+   * write that stores the record's whole outbox, guarded by its version (so nothing was added since
+   * it was read), may keep only these: the others are published and were only waiting for their
+   * removal, which that write does in passing. After it, call `dispatch` with what it stored and
+   * `forget` with what it dropped.
+   */
+  unpublished(entries: OutboxEntry[]): OutboxEntry[] {
+    return entries.filter((e) => !this.recentlyPublished.has(e.msgId));
+  }
+
+  /** A write removed these published events from the record: their batched removal is not needed. */
+  forget(id: string, removed: OutboxEntry[]): void {
+    const pending = this.cleanup.get(id);
+    if (!pending) return;
+    for (const e of removed) pending.delete(e.msgId);
+    if (pending.size === 0) this.cleanup.delete(id);
+  }
+
   /** Starts the periodic sweep (and runs one now: a previous process may have left events). */
   start(): void {
     if (this.running) return;

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
 import type { Express } from 'express';
-import { JetStreamBus, OutboxRelay, silentLogger, serviceReadiness } from '@ticketing/common';
+import { JetStreamBus, OutboxRelay, silentLogger, serviceReadiness, type OutboxRelayOptions } from '@ticketing/common';
 import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
 import { createApp } from '../app';
 import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
@@ -20,13 +20,13 @@ export interface TicketsHarness {
  * database for this test file. Call at the top of a `describe`; the fields are set in `beforeAll`.
  * Listeners only run when asked for, so route tests see no event handling they did not cause.
  */
-export function useTicketsHarness(options: { listeners?: boolean } = {}): TicketsHarness {
+export function useTicketsHarness(options: { listeners?: boolean; relay?: OutboxRelayOptions } = {}): TicketsHarness {
   const harness = {} as TicketsHarness;
   beforeAll(async () => {
     harness.nats = await startNatsServer();
     await connectDatabase(testMongoUrl('tickets'));
     harness.bus = await JetStreamBus.connect({ servers: harness.nats.url, name: 'tickets-test' });
-    harness.relay = new OutboxRelay(Ticket, harness.bus, { sweepIntervalMs: 200 });
+    harness.relay = new OutboxRelay(Ticket, harness.bus, { sweepIntervalMs: 200, ...options.relay });
     harness.listeners = createListeners(harness.bus, harness.relay);
     harness.app = createApp({
       jwtKey: TEST_JWT_KEY,

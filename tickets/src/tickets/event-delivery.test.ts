@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { Subjects } from '@ticketing/common';
-import { authHeader, sleep, testToken } from '@ticketing/common/testing';
+import { Subjects, type TicketEventData } from '@ticketing/common';
+import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/common/testing';
 import { useTicketsHarness } from '../test-kit/harness';
 import { ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
@@ -37,6 +37,41 @@ describe('no lost events: the outbox (real nats-server and MongoDB-protocol serv
     expect(events.map((e) => [e.subject, e.data.version, e.data.price])).toEqual([
       [Subjects.TicketCreated, 0, 10],
       [Subjects.TicketUpdated, 1, 11],
+    ]);
+  }, 30_000);
+});
+
+describe('published events leave the record with its next edit (real servers)', () => {
+  // The batched clean-up is put off for a minute, so only the edit's own write can remove them.
+  const t = useTicketsHarness({ relay: { cleanupDelayMs: 60_000 } });
+
+  it('when a ticket is edited after its events were published, then the edit stores only its own event, and all are published in order', async () => {
+    const token = testToken({ id: 'seller-2' });
+    const created = await request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(token))
+      .send(ticketBody({ price: 5 }));
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const pendingIds = async () => (await Ticket.findById(id, { outbox: 1 }).lean().orFail()).outbox.map((e) => e.msgId);
+
+    for (const [version, price] of [
+      [1, 10],
+      [2, 15],
+    ]) {
+      await waitFor(() => t.relay.published === version, { what: 'the previous event published' });
+      expect(await pendingIds()).toEqual([expect.stringContaining(`:${version - 1}`)]); // published, not yet removed
+      const edited = await request(t.app).put(`/api/tickets/${id}`).set(authHeader(token)).send(ticketBody({ price }));
+      expect(edited.status).toBe(200);
+      expect(await pendingIds()).toEqual([`ticket:updated:${id}:${version}`]);
+    }
+
+    await waitFor(() => t.relay.published === 3, { what: 'the last edit published' });
+    const events = (await readStream<TicketEventData>(t.bus)).filter((m) => m.data.id === id);
+    expect(events.map((e) => [e.subject, e.data.version, e.data.price])).toEqual([
+      [Subjects.TicketCreated, 0, 5],
+      [Subjects.TicketUpdated, 1, 10],
+      [Subjects.TicketUpdated, 2, 15],
     ]);
   }, 30_000);
 });

@@ -44,14 +44,22 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
       Subjects.TicketUpdated,
       toTicketEventData({ ...edited, id: String(ticket._id) }, edited.version),
     );
+    // The events already published leave the record in the same write (their removal was only
+    // waiting to be batched): a ticket edited often never needs a clean-up write of its own.
+    const read = ticket.outbox ?? [];
+    const outbox = [...relay.unpublished(read), event];
     const { matchedCount } = await Ticket.updateOne(
       { _id: ticket._id, version: ticket.version },
-      { $set: { title, price, version: edited.version }, $push: { outbox: event } },
+      { $set: { title, price, version: edited.version, outbox } },
       { runValidators: true },
     );
     if (matchedCount === 0) throw new ConflictError('The ticket was changed by someone else meanwhile: reload it and retry');
-    // What the record now holds: the events still pending when it was read, then this one.
-    void relay.dispatch({ id: String(ticket._id), outbox: [...(ticket.outbox ?? []), event] });
+    const id = String(ticket._id);
+    relay.forget(
+      id,
+      read.filter((e) => !outbox.includes(e)),
+    );
+    void relay.dispatch({ id, outbox });
     res.set('ETag', versionTag(edited.version)).json(ticketJson(edited));
   });
   return router;
