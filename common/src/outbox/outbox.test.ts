@@ -177,7 +177,7 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
       await relay.dispatch(doc); // v0 published, its removal queued
       await change(doc, 2); // v1 stored, not published yet
       const [v0, v1] = doc.outbox;
-      expect(relay.unpublished(doc.outbox)).toEqual([v1]);
+      expect(relay.unpublished(doc.id, doc.outbox)).toEqual([v1]);
       // The writer stores only what is unpublished (as the tickets edit route does), then tells the relay.
       await Item.updateOne({ _id: doc._id }, { $set: { outbox: [v1] } });
       relay.forget(doc.id, [v0]);
@@ -187,6 +187,62 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
     } finally {
       client.off('commandStarted', count);
     }
+  });
+
+  it('when removals cannot keep up with the database, then publication does not wait for them', async () => {
+    // Every removal is held back until the end; the records keep changing meanwhile.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const bulkWrite = Item.bulkWrite.bind(Item);
+    const spy = jest.spyOn(Item, 'bulkWrite').mockImplementation((async (...args: Parameters<typeof Item.bulkWrite>) => {
+      await held;
+      return bulkWrite(...args);
+    }) as typeof Item.bulkWrite);
+    try {
+      const docs = await Item.insertMany(
+        Array.from({ length: 520 }, (_, i) => {
+          const doc = new Item({ title: `held-${i}`, price: 1 });
+          recordEvent<TicketUpdatedEvent>(doc, Subjects.TicketUpdated, (v) => eventOf(doc, v));
+          return doc;
+        }),
+      );
+      // Past 500 records waiting for removal, a removal starts (and is held).
+      await Promise.all(docs.map((d) => relay.dispatch(d)));
+      expect(spy).toHaveBeenCalled();
+      const last = docs[docs.length - 1];
+      await change(last, 2);
+      await relay.dispatch(last);
+      expect((await published(last.id)).map((e) => e.version)).toEqual([0, 1]);
+    } finally {
+      release();
+      await relay.stop();
+      spy.mockRestore();
+    }
+  }, 30_000);
+
+  it('when records wait long for removal, then a sweep does not publish their events again', async () => {
+    relay = new OutboxRelay(Item, bus, { cleanupDelayMs: 60_000, rememberPublished: 2 });
+    const docs = await Promise.all(Array.from({ length: 5 }, (_, i) => change(new Item({ title: `waiting-${i}`, price: 0 }), 0)));
+    const publish = jest.spyOn(bus, 'publish'); // observes only: the calls go through to the server
+    const publications = () => publish.mock.calls.filter(([, data]) => docs.some((d) => d.id === (data as TicketEventData).id)).length;
+    try {
+      await Promise.all(docs.map((d) => relay.dispatch(d)));
+      expect(publications()).toBe(5);
+      await relay.sweep(); // finds all five, their events still in the records
+      expect(publications()).toBe(5);
+    } finally {
+      publish.mockRestore();
+    }
+  });
+
+  it('when records waiting for removal fill a sweep, then the next sweeps go on past them to what is left', async () => {
+    await Item.deleteMany({});
+    relay = new OutboxRelay(Item, bus, { cleanupDelayMs: 60_000, sweepBatch: 3 });
+    const waiting = await Promise.all(Array.from({ length: 4 }, (_, i) => change(new Item({ title: `paged-${i}`, price: 0 }), 0)));
+    await Promise.all(waiting.map((d) => relay.dispatch(d))); // published, removal pending
+    const orphan = await change(new Item({ title: 'left by a dead process', price: 0 }), 0);
+    for (let i = 0; i < 5 && (await published(orphan.id)).length === 0; i++) await relay.sweep();
+    expect((await published(orphan.id)).map((e) => e.version)).toEqual([0]);
   });
 
   it('when the relay stops, then what it published is removed before it returns', async () => {

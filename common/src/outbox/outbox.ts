@@ -57,9 +57,6 @@ export function outboxEntry<E extends AnyEvent>(subject: E['subject'], data: E['
   return { msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data) };
 }
 
-/** How many published message ids a relay remembers, to avoid publishing them again. */
-const RECENT_LIMIT = 10_000;
-
 export interface OutboxRelayOptions {
   /** How often pending events are looked for while some are known to be left behind (bus down). */
   sweepIntervalMs?: number;
@@ -69,6 +66,11 @@ export interface OutboxRelayOptions {
    * serves "outbox not empty" without partial indexes), so an idle relay looks rarely.
    */
   idleSweepIntervalMs?: number;
+  /**
+   * How many published message ids are remembered once their removal is done, for records read
+   * before it (default 10,000). Events waiting for removal are always known as published.
+   */
+  rememberPublished?: number;
   /** Records handled per sweep. */
   sweepBatch?: number;
   /**
@@ -97,12 +99,18 @@ export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running = false;
   private sweeping?: Promise<number>;
+  /** The `_id` after which the next sweep goes on (after a full page). */
+  private sweepAfter?: unknown;
   /** A publication failed since the last sweep: what it left must be retried soon. */
   private leftBehind = false;
   /** Published events still to remove, by record id, then by message id. */
   private readonly cleanup = new Map<string, Map<string, OutboxEntry>>();
+  /** Those the running clean-up is removing. */
+  private clearing = new Map<string, Map<string, OutboxEntry>>();
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning: Promise<void> = Promise.resolve();
+  /** A clean-up is queued behind the running one and will take everything queued by then. */
+  private cleanupQueued = false;
   private readonly logger: Logger;
   /** Events this relay has had stored by the bus (for tests and metrics). */
   published = 0;
@@ -131,8 +139,8 @@ export class OutboxRelay {
    * removal, which that write does in passing. After it, call `dispatch` with what it stored and
    * `forget` with what it dropped.
    */
-  unpublished(entries: OutboxEntry[]): OutboxEntry[] {
-    return entries.filter((e) => !this.recentlyPublished.has(e.msgId));
+  unpublished(id: string, entries: OutboxEntry[]): OutboxEntry[] {
+    return entries.filter((e) => !this.isPublished(id, e.msgId));
   }
 
   /** A write removed these published events from the record: their batched removal is not needed. */
@@ -160,16 +168,25 @@ export class OutboxRelay {
     await this.flushCleanup();
   }
 
-  /** Publishes everything still pending, oldest records first; resolves with how many records had some. */
+  /**
+   * Publishes what records still hold, one page of records at a time in `_id` order; each sweep
+   * goes on from where the last full page ended, so records whose events are only waiting for
+   * removal cannot hide the others for long. Resolves with how many of the records found held
+   * events not known here as published.
+   */
   async sweep(): Promise<number> {
     this.leftBehind = false;
+    const batch = this.options.sweepBatch ?? 500;
     try {
-      const pending = await this.model
-        .find({ 'outbox.0': { $exists: true } }, { outbox: 1 })
-        .limit(this.options.sweepBatch ?? 500)
+      const page = await this.model
+        .find({ 'outbox.0': { $exists: true }, ...(this.sweepAfter === undefined ? {} : { _id: { $gt: this.sweepAfter } }) }, { outbox: 1 })
+        .sort({ _id: 1 })
+        .limit(batch)
         .lean<{ _id: unknown; outbox: OutboxEntry[] }[]>();
-      await Promise.all(pending.map((d) => this.dispatch({ id: String(d._id), outbox: d.outbox })));
-      return pending.length;
+      this.sweepAfter = page.length === batch ? page[page.length - 1]._id : undefined;
+      const unknown = page.filter((d) => this.unpublished(String(d._id), d.outbox).length > 0);
+      await Promise.all(page.map((d) => this.dispatch({ id: String(d._id), outbox: d.outbox })));
+      return unknown.length;
     } catch (err) {
       this.logger.warn('outbox: sweep failed', { err });
       this.leftBehind = true;
@@ -182,12 +199,13 @@ export class OutboxRelay {
     this.timer = setTimeout(async () => {
       this.timer = undefined;
       this.sweeping = this.sweep();
-      const found = await this.sweeping;
+      const unknown = await this.sweeping;
       this.sweeping = undefined;
       if (!this.running || this.timer) return;
-      // Records found pending are usually just being dispatched by their writers: that alone is no
-      // reason to sweep again soon. A failed publication, or a full batch, is.
-      const busy = this.leftBehind || found >= (this.options.sweepBatch ?? 500);
+      // Events this relay knows as published (their removal is pending) are no reason to sweep
+      // again soon: at saturation there are always hundreds, and each sweep reads the collection.
+      // A failed publication is, and so are unknown events on a full page (there may be more).
+      const busy = this.leftBehind || (unknown > 0 && this.sweepAfter !== undefined);
       this.schedule(busy ? (this.options.sweepIntervalMs ?? 1000) : (this.options.idleSweepIntervalMs ?? 15_000));
     }, delayMs);
     this.timer.unref();
@@ -215,7 +233,7 @@ export class OutboxRelay {
       for (const entry of entries) {
         // A record loaded before its last publication was cleared still carries that event: it is
         // on the bus already, only its removal is pending.
-        if (!this.recentlyPublished.has(entry.msgId)) {
+        if (!this.isPublished(id, entry.msgId)) {
           await this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId);
           this.remember(entry.msgId);
           this.published++;
@@ -227,7 +245,12 @@ export class OutboxRelay {
       this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
       this.noteLeftBehind();
     }
-    if (done.length > 0) await this.queueCleanup(id, done);
+    if (done.length > 0) this.queueCleanup(id, done);
+  }
+
+  /** Known here as stored by the bus: waiting for removal, being removed, or recently published. */
+  private isPublished(id: string, msgId: string): boolean {
+    return this.recentlyPublished.has(msgId) || !!this.cleanup.get(id)?.has(msgId) || !!this.clearing.get(id)?.has(msgId);
   }
 
   /**
@@ -237,27 +260,36 @@ export class OutboxRelay {
    * they wait, the events are known here as published, so nothing publishes them again; if the
    * process dies first, a sweep publishes them again: the bus drops them as duplicates within its
    * de-duplication window, and after it the consumers recognise them by version.
+   *
+   * Publication never waits for removal: when the database is too busy for removals to keep up,
+   * they fall behind (and catch up in bigger batches), but events keep flowing.
    */
-  private queueCleanup(id: string, entries: OutboxEntry[]): Promise<void> {
+  private queueCleanup(id: string, entries: OutboxEntry[]): void {
     const pending = this.cleanup.get(id) ?? new Map<string, OutboxEntry>();
     for (const e of entries) pending.set(e.msgId, e);
     this.cleanup.set(id, pending);
-    if (this.cleanup.size >= CLEANUP_FLUSH_AT) return this.flushCleanup();
-    if (!this.cleanupTimer) {
+    if (this.cleanup.size >= CLEANUP_FLUSH_AT) void this.flushCleanup();
+    else if (!this.cleanupTimer && !this.cleanupQueued) {
       this.cleanupTimer = setTimeout(() => void this.flushCleanup(), this.options.cleanupDelayMs ?? 1000);
       this.cleanupTimer.unref();
     }
-    return Promise.resolve();
   }
 
-  /** Removes every queued published event, one batch at a time. */
+  /**
+   * Removes every queued published event, one batch at a time, after the removal already running.
+   * Never rejects.
+   */
   private flushCleanup(): Promise<void> {
     clearTimeout(this.cleanupTimer);
     this.cleanupTimer = undefined;
-    if (this.cleanup.size === 0) return this.cleaning;
-    const batch = [...this.cleanup];
-    this.cleanup.clear();
+    if (this.cleanupQueued || this.cleanup.size === 0) return this.cleaning;
+    this.cleanupQueued = true;
     this.cleaning = this.cleaning.then(async () => {
+      // Taken only now: what was queued while the previous removal ran joins this one.
+      this.cleanupQueued = false;
+      this.clearing = new Map(this.cleanup);
+      this.cleanup.clear();
+      const batch = [...this.clearing];
       for (let start = 0; start < batch.length; start += CLEANUP_STATEMENTS) {
         const chunk = batch.slice(start, start + CLEANUP_STATEMENTS);
         try {
@@ -279,13 +311,14 @@ export class OutboxRelay {
           this.logger.warn('outbox: could not clear published events', { err, records: chunk.length });
         }
       }
+      this.clearing = new Map();
     });
     return this.cleaning;
   }
 
   private remember(msgId: string): void {
     this.recentlyPublished.add(msgId);
-    if (this.recentlyPublished.size > RECENT_LIMIT) {
+    if (this.recentlyPublished.size > (this.options.rememberPublished ?? 10_000)) {
       this.recentlyPublished.delete(this.recentlyPublished.values().next().value!);
     }
   }

@@ -47,7 +47,7 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     // The events already published leave the record in the same write (their removal was only
     // waiting to be batched): a ticket edited often never needs a clean-up write of its own.
     const read = ticket.outbox ?? [];
-    const outbox = [...relay.unpublished(read), event];
+    const outbox = [...relay.unpublished(String(ticket._id), read), event];
     const { matchedCount } = await Ticket.updateOne(
       { _id: ticket._id, version: ticket.version },
       { $set: { title, price, version: edited.version, outbox } },
