@@ -2,14 +2,10 @@
 /**
  * `npm run bench`: measures, in one run on this machine, the raw limits of the bus and the
  * database and what the whole system achieves on top of them, and prints a table and ratios.
- *   --quick                 smaller sizes (a smoke run, figures are rough)
- *   --stress-iterations N   iterations of the stress step (default 10000; 1000 with --quick)
- *   --json                  print the results as JSON
  */
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { signToken } from '@ticketing/common';
 import { databaseUrl } from '@ticketing/common/testing';
 import { startStack } from './stack/stack';
@@ -18,18 +14,34 @@ import { benchRawJetStream } from './bench/raw-jetstream';
 import { benchRawMongo } from './bench/raw-mongo';
 import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
 import { withCpuShare } from './bench/cpu-share';
+import { parseCommandLine, wholeNumber } from './cli';
+
+const USAGE = `
+Usage: npm run bench -- [options]
+
+Starts its own stack and measures raw JetStream, the raw MongoDB-protocol server, end-to-end
+throughput and replication lag, and the stress script; prints a table with ratios and targets.
+
+  --quick                 smaller sizes (a smoke run, figures are rough)
+  --stress-iterations N   iterations of the stress step (default 10000; 1000 with --quick)
+  --json                  print the results as JSON
+  --help                  this text
+`;
 
 const JWT_KEY = 'bench-jwt-key-not-a-secret';
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'stress-iterations': { type: 'string' },
-    },
+  const values = parseCommandLine(USAGE, {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'stress-iterations': { type: 'string' },
   });
   const q = values.quick;
+  const stressIterations = values['stress-iterations']
+    ? wholeNumber('bench', 'stress-iterations', values['stress-iterations'])
+    : q
+      ? 1_000
+      : 10_000;
   const log = (line: string) => process.stderr.write(line + '\n');
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
   const stack = await startStack({ jwtKey: JWT_KEY, logDir, serviceEnv: { LOG_LEVEL: 'warn' } });
@@ -61,7 +73,6 @@ async function main() {
     log('bench: replication lag at 100 updates/s…');
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
     log(`  p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
-    const stressIterations = Number(values['stress-iterations'] ?? (q ? 1_000 : 10_000));
     log(`bench: stress, ${stressIterations} iterations (200 in flight)…`);
     const stress = await runStress({
       baseUrl: stack.url,

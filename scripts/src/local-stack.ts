@@ -1,32 +1,38 @@
 #!/usr/bin/env node
 /**
- * `npm start`: the whole system on this machine. Options:
- *   --port N              the one origin (default 3000; env PORT)
- *   --orders-replicas N   copies of orders sharing its queue group (default 1)
- *   --tickets-replicas N  copies of tickets (default 1)
- * Uses MONGO_URL, NATS_URL and JWT_KEY when set; otherwise starts its own servers (data kept in
- * .local/data) and a development JWT key. Ctrl-C stops everything.
+ * `npm start`: the whole system on this machine (see USAGE).
  */
-import { parseArgs } from 'node:util';
 import { localDir } from '@ticketing/common/testing';
 import { signToken } from '@ticketing/common';
 import { startStack } from './stack/stack';
 
 import { DEV_JWT_KEY } from './dev-key';
+import { parseCommandLine, wholeNumber } from './cli';
+
+const USAGE = `
+Usage: npm start -- [options]
+
+Starts tickets, orders, MongoDB (or its stand-in) and NATS on this machine, and serves both APIs
+on one origin. Uses MONGO_URL, NATS_URL and JWT_KEY when set; otherwise starts its own servers
+(data kept in .local/data) and a development JWT key. Ctrl-C stops everything.
+
+  --port N              the one origin (default 3000; env PORT)
+  --orders-replicas N   copies of orders sharing its queue group (default 1)
+  --tickets-replicas N  copies of tickets (default 1)
+  --help                this text
+`;
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      port: { type: 'string', default: process.env.PORT ?? '3000' },
-      'orders-replicas': { type: 'string', default: '1' },
-      'tickets-replicas': { type: 'string', default: '1' },
-    },
+  const values = parseCommandLine(USAGE, {
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    'orders-replicas': { type: 'string', default: '1' },
+    'tickets-replicas': { type: 'string', default: '1' },
   });
   const jwtKey = process.env.JWT_KEY ?? DEV_JWT_KEY;
   const stack = await startStack({
-    port: Number(values.port),
-    ordersReplicas: Number(values['orders-replicas']),
-    ticketsReplicas: Number(values['tickets-replicas']),
+    port: wholeNumber('start', 'port', values.port, 0),
+    ordersReplicas: wholeNumber('start', 'orders-replicas', values['orders-replicas']),
+    ticketsReplicas: wholeNumber('start', 'tickets-replicas', values['tickets-replicas']),
     mongoUrl: process.env.MONGO_URL,
     natsUrl: process.env.NATS_URL,
     jwtKey,

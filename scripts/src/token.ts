@@ -3,16 +3,26 @@
  * `npm run token -- [--id ID] [--email EMAIL] [--hours N]`: prints a JWT signed with JWT_KEY (or the
  * local stack's dev key), for curl: `-H "Authorization: Bearer $(npm run -s token)"`.
  */
-import { parseArgs } from 'node:util';
 import { signToken } from '@ticketing/common';
 import { DEV_JWT_KEY } from './dev-key';
+import { parseCommandLine } from './cli';
 
-const { values } = parseArgs({
-  options: {
-    id: { type: 'string', default: 'dev-user' },
-    email: { type: 'string', default: 'dev@ticketing.dev' },
-    hours: { type: 'string', default: '24' },
-  },
+const USAGE = `
+Usage: npm run -s token -- [--id ID] [--email EMAIL] [--hours N]
+
+Prints a JWT signed with JWT_KEY (or the local stack's dev key), for curl:
+  -H "Authorization: Bearer $(npm run -s token)"
+
+  --id ID        the user id (default dev-user)
+  --email EMAIL  (default dev@ticketing.dev)
+  --hours N      validity (default 24)
+  --help         this text
+`;
+
+const values = parseCommandLine(USAGE, {
+  id: { type: 'string', default: 'dev-user' },
+  email: { type: 'string', default: 'dev@ticketing.dev' },
+  hours: { type: 'string', default: '24' },
 });
 const hours = Number(values.hours);
 if (!(hours > 0)) {

@@ -1,0 +1,42 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+/** The built command-line tools (`npm test` builds before jest runs). */
+const run = (script: string, ...args: string[]) =>
+  spawnSync(process.execPath, [path.join(__dirname, '..', 'dist', `${script}.js`), ...args], { encoding: 'utf8', timeout: 20_000 });
+
+describe('command lines of the scripts', () => {
+  const scripts: [string, string[]][] = [
+    ['stress', ['--iterations', '--concurrency', '--url', '--insecure', '--token', '--timeout', '--json']],
+    ['bench', ['--quick', '--stress-iterations', '--json']],
+    ['local-stack', ['--port', '--orders-replicas', '--tickets-replicas']],
+    ['token', ['--id', '--email', '--hours']],
+  ];
+
+  it.each(scripts)('when %s gets --help, then it prints its usage with every option and exits 0', (script, options) => {
+    const result = run(script, '--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: npm /);
+    for (const option of options) expect(result.stdout).toContain(option);
+  });
+
+  it.each(scripts)('when %s gets an unknown option, then it names it, prints the usage and exits 2', (script) => {
+    const result = run(script, '--no-such-option');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("Unknown option '--no-such-option'");
+    expect(result.stderr).toContain('Usage: npm ');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it.each([
+    ['stress', '--iterations', 'many'],
+    ['stress', '--concurrency', '0'],
+    ['bench', '--stress-iterations', '1e3'],
+    ['local-stack', '--orders-replicas', 'two'],
+    ['local-stack', '--port', '80.5'],
+  ])('when %s gets %s %s, then it names the option, starts nothing and exits 2', (script, option, value) => {
+    const result = run(script, option, value);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${option} must be a whole number`);
+  });
+});
