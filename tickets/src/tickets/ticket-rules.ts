@@ -33,10 +33,11 @@ export const ticketBodyRules: ValidationChain[] = [
     .custom((value) => typeof value === 'number')
     .withMessage('Price must be a number')
     .bail()
-    .custom((value: number) => Number.isFinite(value) && value > 0)
+    .custom((value: number) => value > 0)
     .withMessage('Price must be greater than 0')
     .bail()
-    .custom((value: number) => value <= MAX_PRICE)
+    // Infinity (what an overflowing literal such as 1e999 parses to) is not a price either
+    .custom((value: number) => Number.isFinite(value) && value <= MAX_PRICE)
     .withMessage(`Price must be at most ${MAX_PRICE}`)
     .bail()
     .custom(hasAtMostTwoDecimals)
