@@ -1,6 +1,4 @@
-import { JetStreamBus, OutboxRelay, type Logger, serviceReadiness } from '@ticketing/common';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { JetStreamBus, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { createApp } from './app';
 import type { OrdersConfig } from './config';
@@ -48,38 +46,15 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     stats: ordersStats(relay, listeners),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
-  const server = await listen(app, config.PORT);
+  const http = await serveHttp(app, config.PORT);
 
   const stop = async () => {
-    await closeServer(server);
+    await http.close();
     await Promise.all([listeners.created.close(), listeners.updated.close()]);
     await expiry.stop();
     await relay.stop();
     await bus.close();
     await mongoose.disconnect();
   };
-  return { port: (server.address() as AddressInfo).port, stop: () => (stopping ??= stop()) };
-}
-
-function listen(app: ReturnType<typeof createApp>, port: number): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(server)));
-  });
-}
-
-/**
- * Stops accepting connections and lets requests in flight finish. Keep-alive sockets are closed as
- * soon as they are idle, including those whose last request finishes during the shutdown, which
- * would otherwise hold `close()` open for the keep-alive timeout.
- */
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const dropIdle = setInterval(() => server.closeIdleConnections(), 50);
-    server.close((err) => {
-      clearInterval(dropIdle);
-      if (err) reject(err);
-      else resolve();
-    });
-    server.closeIdleConnections();
-  });
+  return { port: http.port, stop: () => (stopping ??= stop()) };
 }

@@ -1,7 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger, serviceReadiness } from '@ticketing/common';
+import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
@@ -44,37 +42,20 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   await listeners.orderUpdated.listen();
   relay.start();
 
-  const server = http.createServer();
-  // A request that still arrives on an open connection during shutdown is served, then the
-  // connection is closed so that the client opens its next one elsewhere. (Before `app`, so
-  // that the header is set before anything is sent.)
-  server.on('request', (_req, res: http.ServerResponse) => {
-    if (stopping) res.setHeader('Connection', 'close');
-  });
-  server.on('request', app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  logger.info('tickets listening', { port });
+  const http = await serveHttp(app, config.PORT);
+  logger.info('tickets listening', { port: http.port });
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
     stopping = true;
-    // No new connections; requests in flight run to the end. Keep-alive connections are closed
-    // as soon as they are idle, instead of lingering until their keep-alive timeout.
-    const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    const closeIdle = setInterval(() => server.closeIdleConnections(), 50);
-    await httpClosed;
-    clearInterval(closeIdle);
+    await http.close();
     // Each listener finishes the event it is handling; the rest stay on the bus for another copy.
     await Promise.all([listeners.orderCreated.close(), listeners.orderUpdated.close()]);
     await relay.stop();
     await bus.close();
     await mongoose.disconnect();
   };
-  return { port, stop: () => (stopped ??= stop()) };
+  return { port: http.port, stop: () => (stopped ??= stop()) };
 }
 
 async function main(): Promise<void> {

@@ -7,3 +7,4 @@ export * from './health';
 export * from './readiness';
 export * from './request-log';
 export * from './service-app';
+export * from './serve-http';
