@@ -1,7 +1,9 @@
+import mongoose from 'mongoose';
 import { Subjects } from '@ticketing/common';
 import { waitFor } from '@ticketing/common/testing';
 import { runStress } from '../stress/run-stress';
 import { listenerStats, startTestStack } from './stack-fixture';
+import type { ServiceProcess } from '../stack/service-process';
 
 jest.setTimeout(180_000);
 
@@ -54,4 +56,56 @@ describe('the whole stack under the stress script (real processes, real servers)
       await stack.stop();
     }
   });
+
+  it('when one copy of tickets is killed with SIGKILL mid-run, then the other publishes what it left: every ticket stored equals its replica', async () => {
+    const stack = await startTestStack({ ticketsReplicas: 2 });
+    const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
+    const ordersDb = await mongoose.createConnection(stack.orders[0].options.env.MONGO_URL!).asPromise();
+    try {
+      const [victim, survivor] = stack.tickets;
+      const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: 200, convergeTimeoutMs: 60_000 });
+      // kill it while it is busy writing and publishing
+      await waitFor(async () => (await published(victim)) >= 40, { timeoutMs: 60_000, intervalMs: 5 });
+      await victim.kill();
+      expect(victim.exits.at(-1)?.signal).toBe('SIGKILL');
+      const summary = await run;
+      // Requests the victim was serving get 502 (the gateway does not resend writes); every
+      // iteration that was answered converged.
+      expect(Object.keys(summary.httpErrors).filter((status) => status !== '502')).toEqual([]);
+      expect(summary.firstMismatches).toEqual([]);
+      expect(summary.mismatches).toBe(0);
+
+      // The source of truth: whatever the tickets database holds — including writes the victim
+      // stored but never answered or published — is what the replicas hold, once the survivor's
+      // sweep has published the victim's leftovers; and then no ticket has an event pending.
+      const stored = () =>
+        ticketsDb
+          .collection('tickets')
+          .find({}, { projection: { title: 1, price: 1, version: 1, outbox: 1 } })
+          .toArray();
+      await waitFor(
+        async () => {
+          const [tickets, replicas] = await Promise.all([stored(), ordersDb.collection('tickets').find({}).toArray()]);
+          const byId = new Map(replicas.map((r) => [String(r._id), r]));
+          return (
+            tickets.length >= summary.iterations - summary.failedIterations &&
+            tickets.every((t) => {
+              const r = byId.get(String(t._id));
+              return r && r.title === t.title && r.price === t.price && r.version === t.version && t.outbox.length === 0;
+            })
+          );
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: 'every stored ticket replicated and no event pending' },
+      );
+      expect(await published(survivor)).toBeGreaterThan(0);
+    } finally {
+      await ticketsDb.close();
+      await ordersDb.close();
+      await stack.stop();
+    }
+  });
 });
+
+async function published(copy: ServiceProcess): Promise<number> {
+  return (await copy.json<{ outbox: { published: number } }>('/internal/stats')).outbox.published;
+}

@@ -46,8 +46,8 @@ export function createGateway(routes: Route[]): http.Server {
         const read = req.method === 'GET' || req.method === 'HEAD';
         const another = attempt + 1 < upstreams.length || (attempt === 0 && upstream.reusedSocket);
         if (read && another && !res.headersSent) return forward(attempt + 1);
-        console.error(
-          `gateway: ${req.method} ${url} → ${target.origin}: ${err.code ?? err.message}${upstream.reusedSocket ? ' (reused connection)' : ''}`,
+        process.stderr.write(
+          `gateway: ${req.method} ${url} → ${target.origin}: ${err.code ?? err.message}${upstream.reusedSocket ? ' (reused connection)' : ''}\n`,
         );
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Upstream unavailable' }] }));
