@@ -1,5 +1,5 @@
 import mongoose, { Schema, Types } from 'mongoose';
-import { OutboxRelay, outboxField, recordEvent, type WithOutbox } from './outbox';
+import { idleSweepDelay, OutboxRelay, outboxField, recordEvent, type WithOutbox } from './outbox';
 import { JetStreamBus } from '../bus/jetstream-bus';
 import { Subjects } from '../events/subjects';
 import type { TicketEventData, TicketUpdatedEvent } from '../events/contracts';
@@ -250,5 +250,17 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
     await relay.dispatch(doc);
     await relay.stop();
     expect((await Item.findById(doc.id).lean())!.outbox).toEqual([]);
+  });
+});
+
+describe('idle sweeps', () => {
+  it('when a sweep is quick, then the next comes after the configured interval', () => {
+    expect(idleSweepDelay(20)).toBe(15_000);
+    expect(idleSweepDelay(20, 5_000)).toBe(5_000);
+  });
+
+  it('when a sweep is slow (a big collection), then the next waits 50 times as long: at most 2% of the time goes to idle sweeps', () => {
+    expect(idleSweepDelay(2_000)).toBe(100_000);
+    expect(idleSweepDelay(2_000, 5_000)).toBe(100_000);
   });
 });

@@ -61,9 +61,10 @@ export interface OutboxRelayOptions {
   /** How often pending events are looked for while some are known to be left behind (bus down). */
   sweepIntervalMs?: number;
   /**
-   * How often they are looked for otherwise: only a copy that died between a write and its
-   * publication leaves events unnoticed, and each sweep reads the whole collection (no index
-   * serves "outbox not empty" without partial indexes), so an idle relay looks rarely.
+   * How often they are looked for otherwise (at least; see `idleSweepDelay`): only a copy that
+   * died between a write and its publication leaves events unnoticed (a copy that restarts sweeps
+   * at once), and each sweep reads the whole collection (no index serves "outbox not empty"
+   * without partial indexes), so an idle relay looks rarely.
    */
   idleSweepIntervalMs?: number;
   /**
@@ -91,6 +92,16 @@ const CLEANUP_FLUSH_AT = 500;
  * other client waits with it, for good (seen in the benchmark with batches of 500).
  */
 const CLEANUP_STATEMENTS = 20;
+
+/**
+ * The pause before the next idle sweep: the configured interval (default 15 s), or 50 times what
+ * the last sweep took if that is longer, so that idle sweeps never take more than 2% of the time.
+ * Why: a sweep reads the whole collection, and on the FerretDB stand-in that costs about 2 s at
+ * 80,000 tickets, which every 15 s was 14% of a core per copy, with nothing to publish.
+ */
+export function idleSweepDelay(lastSweepMs: number, intervalMs = 15_000): number {
+  return Math.max(intervalMs, Math.round(lastSweepMs * 50));
+}
 
 export class OutboxRelay {
   private readonly chains = new Map<string, Promise<void>>();
@@ -198,15 +209,17 @@ export class OutboxRelay {
     clearTimeout(this.timer);
     this.timer = setTimeout(async () => {
       this.timer = undefined;
+      const started = performance.now();
       this.sweeping = this.sweep();
       const unknown = await this.sweeping;
       this.sweeping = undefined;
+      const took = performance.now() - started;
       if (!this.running || this.timer) return;
       // Events this relay knows as published (their removal is pending) are no reason to sweep
       // again soon: at saturation there are always hundreds, and each sweep reads the collection.
       // A failed publication is, and so are unknown events on a full page (there may be more).
       const busy = this.leftBehind || (unknown > 0 && this.sweepAfter !== undefined);
-      this.schedule(busy ? (this.options.sweepIntervalMs ?? 1000) : (this.options.idleSweepIntervalMs ?? 15_000));
+      this.schedule(busy ? (this.options.sweepIntervalMs ?? 1000) : idleSweepDelay(took, this.options.idleSweepIntervalMs));
     }, delayMs);
     this.timer.unref();
   }
