@@ -31,6 +31,8 @@ type writeLocks struct {
 	mu          sync.Mutex
 	collections map[string]*collectionLock
 	writers     map[string]*sync.Mutex
+	// statements bounds the statements of write commands in flight (see statementsInFlight).
+	statements *semaphore
 }
 
 type collectionLock struct {
@@ -45,7 +47,7 @@ type docLock struct {
 }
 
 func newWriteLocks() *writeLocks {
-	return &writeLocks{collections: map[string]*collectionLock{}, writers: map[string]*sync.Mutex{}}
+	return &writeLocks{collections: map[string]*collectionLock{}, writers: map[string]*sync.Mutex{}, statements: newSemaphore(statementsInFlight)}
 }
 
 // of returns a collection's locks and its database's writer lock.
@@ -99,8 +101,8 @@ func (w *writeLocks) holding(cmd command, request []byte, run func(writer *sync.
 		defer c.whole.Unlock()
 	}
 	units := max(cmd.statements, 1)
-	statementsInFlight.acquire(units)
-	defer statementsInFlight.release(units)
+	w.statements.acquire(units)
+	defer w.statements.release(units)
 	return run(writer)
 }
 

@@ -228,11 +228,11 @@ func sequenceOf(section []byte) (string, int) {
 // client of the server waits with it, for good. Such a command gets a clear error instead.
 const maxStatements = 50
 
-// statementsInFlight bounds the statements of the update, delete and findAndModify commands that
+// statementsInFlight is how many statements of update, delete and findAndModify commands may
 // run at once, across collections: each holds a connection per statement (and one more to write)
 // until its command ends, so a few large commands on different collections could together take
 // FerretDB's 100 connections and wait for each other the same way one too large command does.
-var statementsInFlight = newSemaphore(60)
+const statementsInFlight = 60
 
 type semaphore struct {
 	mu    sync.Mutex
