@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import mongoose from 'mongoose';
 import { freePort, waitForPort } from './net';
 import { chooseMongo, databaseUrl, startMongoServer, type MongoServerHandle } from './mongo-server';
+import { versionedUpdates, type RaceDoc } from './versioned-updates';
 
 /**
  * The FerretDB launcher (infra/local/ferretdb) checkpoints SQLite's write-ahead log itself, off
@@ -37,26 +38,6 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
    * `clients` clients each try `rounds` versioned updates of document 1 (read v, then write v+1 only
    * if it is still v, counting n), naming it by `idFor(client)`; resolves with how many applied.
    */
-  async function versionedUpdates(
-    col: mongoose.mongo.Collection<{ _id: number; v: number; n: number }>,
-    clients: number,
-    rounds: number,
-    idFor: (client: number) => unknown = () => 1,
-  ): Promise<number> {
-    const applied = await Promise.all(
-      Array.from({ length: clients }, async (_, client) => {
-        let count = 0;
-        for (let i = 0; i < rounds; i++) {
-          const doc = await col.findOne({ _id: 1 });
-          const res = await col.updateOne({ _id: idFor(client) as never, v: doc!.v }, { $set: { v: doc!.v + 1 }, $inc: { n: 1 } });
-          count += res.modifiedCount;
-        }
-        return count;
-      }),
-    );
-    return applied.reduce((sum, n) => sum + n, 0);
-  }
-
   it('when many clients keep updating documents, then every update lands and the log stays bounded', async () => {
     const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'steady'), { maxPoolSize: 32 });
     try {
@@ -153,7 +134,7 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     // so they must be one lock too, or two updates could both pass the version check.
     const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'numeric_ids'), { maxPoolSize: 16 });
     try {
-      const col = client.db().collection<{ _id: number; v: number; n: number }>('race');
+      const col = client.db().collection<RaceDoc>('race');
       await col.insertOne({ _id: 1, v: 0, n: 0 });
       const ids = [1, new mongoose.mongo.Double(1), mongoose.mongo.Long.fromNumber(1)];
       const successes = await versionedUpdates(col, 12, 15, (client) => ids[client % 3]);
@@ -170,7 +151,7 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     // Every success below moves v and n by one each, so a lost or misapplied write leaves v ≠ n.
     const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'mixed_writes'), { maxPoolSize: 16 });
     try {
-      const col = client.db().collection<{ _id: number; v: number; n: number }>('race');
+      const col = client.db().collection<RaceDoc>('race');
       await col.insertMany([1, 2, 3].map((id) => ({ _id: id, v: 0, n: 0 })));
       const versioned = versionedUpdates(col, 8, 40);
       const bulk = Array.from({ length: 4 }, async () => {
