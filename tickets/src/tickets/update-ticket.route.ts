@@ -39,26 +39,21 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     // nothing and the edit is answered 409. Written directly rather than through a mongoose
     // document's save(): hydrating and validating the document (its pending events included) was
     // a quarter of the service's CPU per edit.
+    const id = String(ticket._id);
     const edited = { ...ticket, title, price, version: ticket.version + 1 };
-    const event = outboxEntry<TicketUpdatedEvent>(
-      Subjects.TicketUpdated,
-      toTicketEventData({ ...edited, id: String(ticket._id) }, edited.version),
-    );
+    const event = outboxEntry<TicketUpdatedEvent>(Subjects.TicketUpdated, toTicketEventData({ ...edited, id }, edited.version));
     // The events already published leave the record in the same write (their removal was only
     // waiting to be batched): a ticket edited often never needs a clean-up write of its own.
     const read = ticket.outbox ?? [];
-    const outbox = [...relay.unpublished(String(ticket._id), read), event];
+    const outbox = [...relay.unpublished(id, read), event];
     const { matchedCount } = await Ticket.updateOne(
       { _id: ticket._id, version: ticket.version },
       { $set: { title, price, version: edited.version, outbox } },
       { runValidators: true },
     );
     if (matchedCount === 0) throw new ConflictError('The ticket was changed by someone else meanwhile: reload it and retry');
-    const id = String(ticket._id);
-    relay.forget(
-      id,
-      read.filter((e) => !outbox.includes(e)),
-    );
+    const dropped = read.filter((e) => !outbox.includes(e));
+    relay.forget(id, dropped);
     void relay.dispatch({ id, outbox });
     res.set('ETag', versionTag(edited.version)).json(ticketJson(edited));
   });
