@@ -47,29 +47,35 @@ async function main() {
   const stack = await startStack({ jwtKey: JWT_KEY, logDir, serviceEnv: { LOG_LEVEL: 'warn' } });
   const token = signToken({ id: 'bench-user', email: 'bench@ticketing.dev' }, JWT_KEY, 3600);
   try {
+    // Throughputs are the median of three runs (one with --quick): single runs on a shared
+    // machine move by 10–15%.
+    const runs = q ? 1 : 3;
     log('bench: raw JetStream publish → consume → ack…');
-    const jetstream = await benchRawJetStream(q ? 5_000 : 50_000);
-    log(`  ${Math.round(jetstream)} msg/s`);
+    const jetstreamRuns = await repeat(runs, () => benchRawJetStream(q ? 5_000 : 50_000));
+    const jetstream = median(jetstreamRuns);
+    log(`  ${Math.round(jetstream)} msg/s${spread(jetstreamRuns)}`);
     log('bench: raw MongoDB-protocol versioned updates…');
-    const { result: mongo, coresUsed: rawCores } = await withCpuShare({ [stack.mongo!.kind]: stack.mongo!.pid() }, () =>
-      benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000),
+    const { result: mongoRuns, coresUsed: rawCores } = await withCpuShare({ [stack.mongo!.kind]: stack.mongo!.pid() }, () =>
+      repeat(runs, () => benchRawMongo(databaseUrl(stack.mongo!.url, 'bench_raw'), q ? 1_000 : 10_000)),
     );
+    const mongo = median(mongoRuns);
     const rawCpu = `${stack.mongo!.kind} ${rawCores[stack.mongo!.kind]}, client ${rawCores.self}`;
-    log(`  ${Math.round(mongo)} updates/s; cores used meanwhile: ${rawCpu}`);
+    log(`  ${Math.round(mongo)} updates/s${spread(mongoRuns)}; cores used meanwhile: ${rawCpu}`);
     log('bench: end-to-end saturation…');
-    const { result: e2e, coresUsed } = await withCpuShare(
+    const { result: e2eRuns, coresUsed } = await withCpuShare(
       {
         [stack.mongo!.kind]: stack.mongo!.pid(),
         nats: stack.nats?.pid(),
         ...Object.fromEntries([...stack.tickets, ...stack.orders].map((s) => [s.options.name, s.pid])),
       },
-      () => benchEndToEndThroughput(stack, token, 64, q ? 10 : 60),
+      () => repeat(runs, () => benchEndToEndThroughput(stack, token, 64, q ? 10 : 60)),
     );
+    const e2e = median(e2eRuns);
     const cpu = Object.entries(coresUsed)
       .sort((a, b) => b[1] - a[1])
       .map(([name, cores]) => `${name === 'self' ? 'load generator + gateway' : name} ${cores}`)
       .join(', ');
-    log(`  ${Math.round(e2e)} updates/s; cores used meanwhile: ${cpu} (of ${os.cpus().length})`);
+    log(`  ${Math.round(e2e)} updates/s${spread(e2eRuns)}; cores used meanwhile: ${cpu} (of ${os.cpus().length})`);
     log('bench: replication lag at 100 updates/s…');
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
     log(`  p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
@@ -87,10 +93,14 @@ async function main() {
     const slower = Math.min(jetstream, mongo);
     const results = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, MongoDB: ${stack.mongo!.kind}`,
+      runs,
       rawJetStreamMsgsPerSec: Math.round(jetstream),
+      rawJetStreamRuns: jetstreamRuns.map(Math.round),
       rawMongoUpdatesPerSec: Math.round(mongo),
+      rawMongoRuns: mongoRuns.map(Math.round),
       rawMongoCoresUsed: rawCores,
       endToEndUpdatesPerSec: Math.round(e2e),
+      endToEndRuns: e2eRuns.map(Math.round),
       endToEndOverSlowerRaw: Math.round((e2e / slower) * 100) / 100,
       endToEndCoresUsed: coresUsed,
       lagAt100PerSec: lag,
@@ -109,10 +119,10 @@ async function main() {
     console.log(`
 | measure | result | target |
 | --- | --- | --- |
-| raw JetStream: publish → consume → ack | ${results.rawJetStreamMsgsPerSec} msg/s | |
-| raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s | |
+| raw JetStream: publish → consume → ack | ${results.rawJetStreamMsgsPerSec} msg/s${spread(jetstreamRuns)} | |
+| raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s${spread(mongoRuns)} | |
 | cores used during the raw run | ${rawCpu} (of ${os.cpus().length}) | |
-| end to end: ticket updates applied in orders | ${results.endToEndUpdatesPerSec} updates/s | |
+| end to end: ticket updates applied in orders | ${results.endToEndUpdatesPerSec} updates/s${spread(e2eRuns)} | |
 | end to end ÷ slower raw limit | ${results.endToEndOverSlowerRaw} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
 | cores used during end to end | ${cpu} (of ${os.cpus().length}) | |
 | replication lag at 100 updates/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms (${lag.samples} samples) | p99 ≤ 50 ms (${mark(lag.p99 <= 50)}) |
@@ -122,6 +132,22 @@ machine: ${results.machine}`);
   } finally {
     await stack.stop();
   }
+}
+
+async function repeat(times: number, run: () => Promise<number>): Promise<number[]> {
+  const results: number[] = [];
+  for (let i = 0; i < times; i++) results.push(await run());
+  return results;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** " (median of 3: a, b, c)" for several runs, nothing for one. */
+function spread(values: number[]): string {
+  return values.length > 1 ? ` (median of ${values.length}: ${values.map((v) => Math.round(v)).join(', ')})` : '';
 }
 
 main().catch((err) => {
