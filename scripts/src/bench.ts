@@ -12,6 +12,7 @@ import { startStack } from './stack/stack';
 import { runStress } from './stress/run-stress';
 import { benchRawJetStream } from './bench/raw-jetstream';
 import { benchRawMongo } from './bench/raw-mongo';
+import { benchDatabaseWork } from './bench/database-work';
 import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
 import { withCpuShare } from './bench/cpu-share';
 import { parseCommandLine, wholeNumber } from './cli';
@@ -61,6 +62,10 @@ async function main() {
     const mongo = median(mongoRuns);
     const rawCpu = `${stack.mongo!.kind} ${rawCores[stack.mongo!.kind]}, client ${rawCores.self}`;
     log(`  ${Math.round(mongo)} updates/s${spread(mongoRuns)}; cores used meanwhile: ${rawCpu}`);
+    log('bench: the database work of end-to-end updates alone…');
+    const workRuns = await repeat(runs, () => benchDatabaseWork((db) => databaseUrl(stack.mongo!.url, db), q ? 1_000 : 6_000));
+    const work = median(workRuns);
+    log(`  ${Math.round(work)} updates/s${spread(workRuns)}`);
     log('bench: end-to-end saturation…');
     const { result: e2eRuns, coresUsed } = await withCpuShare(
       {
@@ -99,6 +104,9 @@ async function main() {
       rawMongoUpdatesPerSec: Math.round(mongo),
       rawMongoRuns: mongoRuns.map(Math.round),
       rawMongoCoresUsed: rawCores,
+      databaseWorkUpdatesPerSec: Math.round(work),
+      databaseWorkRuns: workRuns.map(Math.round),
+      databaseWorkOverSlowerRaw: Math.round((work / slower) * 100) / 100,
       endToEndUpdatesPerSec: Math.round(e2e),
       endToEndRuns: e2eRuns.map(Math.round),
       endToEndOverSlowerRaw: Math.round((e2e / slower) * 100) / 100,
@@ -122,6 +130,7 @@ async function main() {
 | raw JetStream: publish → consume → ack | ${results.rawJetStreamMsgsPerSec} msg/s${spread(jetstreamRuns)} | |
 | raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s${spread(mongoRuns)} | |
 | cores used during the raw run | ${rawCpu} (of ${os.cpus().length}) | |
+| database work alone of an end-to-end update (edit's read and write, replica's write) | ${results.databaseWorkUpdatesPerSec} updates/s${spread(workRuns)}; ÷ slower raw limit: ${results.databaseWorkOverSlowerRaw} (what the ratio below could reach if HTTP, the bus and the services cost nothing) | |
 | end to end: ticket updates applied in orders | ${results.endToEndUpdatesPerSec} updates/s${spread(e2eRuns)} | |
 | end to end ÷ slower raw limit | ${results.endToEndOverSlowerRaw} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
 | cores used during end to end | ${cpu} (of ${os.cpus().length}) | |
