@@ -154,6 +154,23 @@ export class OutboxRelay {
     return entries.filter((e) => !this.isPublished(id, e.msgId));
   }
 
+  /**
+   * Saves a document whose model versions every save (`optimisticConcurrency`), dropping in the
+   * same write the events this relay knows are published (as `unpublished` allows), then has the
+   * rest published. Throws what `save()` throws: a `VersionError` means the document changed
+   * since it was loaded, and nothing was written.
+   */
+  async saveAndDispatch(doc: HydratedDocument<WithOutbox>): Promise<void> {
+    const id = String(doc._id);
+    const before = [...doc.outbox];
+    const keep = this.unpublished(id, before);
+    if (keep.length < before.length) doc.outbox = keep;
+    await doc.save();
+    const dropped = before.filter((e) => !keep.includes(e));
+    this.forget(id, dropped);
+    void this.dispatch({ id, outbox: doc.outbox });
+  }
+
   /** A write removed these published events from the record: their batched removal is not needed. */
   forget(id: string, removed: OutboxEntry[]): void {
     const pending = this.cleanup.get(id);

@@ -17,6 +17,5 @@ export async function cancelOrder(order: OrderDocument, ticket: Pick<TicketRepli
   recordEvent<OrderUpdatedEvent>(order, Subjects.OrderUpdated, (version) =>
     orderEventData(order, { id: String(ticket._id), price: ticket.price }, version),
   );
-  await order.save();
-  void relay.dispatch(order);
+  await relay.saveAndDispatch(order);
 }

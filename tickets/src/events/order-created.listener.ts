@@ -50,8 +50,7 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
     // Another order's cancellation travels on order:updated and may simply not be applied yet.
     if (ticket.orderId) throw new NotYetError(`ticket ${ticket.id} is still held by order ${ticket.orderId}`);
     reserveTicket(ticket, order.id);
-    await ticket.save(); // a VersionError (concurrent edit) throws: the event is retried
-    void this.relay.dispatch(ticket);
+    await this.relay.saveAndDispatch(ticket); // a VersionError (concurrent edit) throws: the event is retried
   }
 }
 

@@ -56,7 +56,6 @@ export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
     if (!ticket) throw new Error(`ticket ${ticketId} of order ${orderId} is missing`);
     if (ticket.orderId !== orderId) return; // already free, or held by a newer order
     releaseTicket(ticket);
-    await ticket.save(); // a VersionError (concurrent change) throws: the event is retried
-    void this.relay.dispatch(ticket);
+    await this.relay.saveAndDispatch(ticket); // a VersionError (concurrent change) throws: the event is retried
   }
 }

@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { Subjects, type TicketEventData } from '@ticketing/common';
+import { OrderStatus, Subjects, type TicketEventData } from '@ticketing/common';
 import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/common/testing';
 import { useTicketsHarness } from '../test-kit/harness';
-import { ticketBody } from '../test-kit/builders';
-import { publishedTicketEvents } from '../test-kit/events';
+import { buildOrderEvent, ticketBody } from '../test-kit/builders';
+import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
+import { afterHandled } from '../test-kit/wait';
 import { Ticket } from './ticket.model';
 
 describe('no lost events: the outbox (real nats-server and MongoDB-protocol server)', () => {
@@ -72,6 +73,38 @@ describe('published events leave the record with its next edit (real servers)', 
       [Subjects.TicketCreated, 0, 5],
       [Subjects.TicketUpdated, 1, 10],
       [Subjects.TicketUpdated, 2, 15],
+    ]);
+  }, 30_000);
+});
+
+describe('published events leave the record with a reservation too (real servers)', () => {
+  const t = useTicketsHarness({ listeners: true, relay: { cleanupDelayMs: 60_000 } });
+
+  it('when a ticket is reserved and freed after its events were published, then each of those writes stores only its own event', async () => {
+    const token = testToken({ id: 'seller-3' });
+    const created = await request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(token))
+      .send(ticketBody({ price: 5 }));
+    const id: string = created.body.id;
+    const pendingIds = async () => (await Ticket.findById(id, { outbox: 1 }).lean().orFail()).outbox.map((e) => e.msgId);
+    const order = buildOrderEvent({ ticket: { id, price: 5 } });
+
+    await waitFor(() => t.relay.published === 1, { what: 'ticket:created published' });
+    await afterHandled(t.listeners.orderCreated, () => publishOrderEvent(t.bus, Subjects.OrderCreated, order));
+    expect(await pendingIds()).toEqual([`ticket:updated:${id}:1`]);
+
+    await waitFor(() => t.relay.published === 2, { what: 'the reservation published' });
+    const cancelled = { ...order, version: 1, status: OrderStatus.Cancelled };
+    await afterHandled(t.listeners.orderUpdated, () => publishOrderEvent(t.bus, Subjects.OrderUpdated, cancelled));
+    expect(await pendingIds()).toEqual([`ticket:updated:${id}:2`]);
+
+    await waitFor(() => t.relay.published === 3, { what: 'the release published' });
+    const events = (await readStream<TicketEventData>(t.bus)).filter((m) => m.subject.startsWith('ticket:') && m.data.id === id);
+    expect(events.map((e) => [e.subject, e.data.version, e.data.orderId])).toEqual([
+      [Subjects.TicketCreated, 0, undefined],
+      [Subjects.TicketUpdated, 1, order.id],
+      [Subjects.TicketUpdated, 2, undefined],
     ]);
   }, 30_000);
 });
