@@ -10,6 +10,7 @@ import { signToken } from '@ticketing/common';
 import { databaseUrl } from '@ticketing/common/testing';
 import { startStack } from './stack/stack';
 import { runStress } from './stress/run-stress';
+import { percentile } from './stress/percentiles';
 import { benchRawJetStream } from './bench/raw-jetstream';
 import { benchRawMongo } from './bench/raw-mongo';
 import { benchDatabaseWork } from './bench/database-work';
@@ -149,9 +150,9 @@ async function repeat(times: number, run: () => Promise<number>): Promise<number
   return results;
 }
 
+/** The middle run's figure (nearest-rank median). */
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return percentile(values, 50);
 }
 
 /** " (median of 3: a, b, c)" for several runs, nothing for one. */

@@ -33,6 +33,20 @@ async function change(doc: mongoose.HydratedDocument<Item>, price: number) {
   return doc;
 }
 
+/**
+ * Watches the commands that remove published events (updates with `$pullAll`): `cleanups` gets
+ * the number of statements of each, until `stop()`.
+ */
+function watchCleanups() {
+  const cleanups: number[] = [];
+  const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
+    if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command.updates.length);
+  };
+  const client = mongoose.connection.getClient();
+  client.on('commandStarted', count);
+  return { cleanups, stop: () => void client.off('commandStarted', count) };
+}
+
 describe('transactional outbox (real MongoDB-protocol server and nats-server)', () => {
   let nats: NatsServerHandle;
   let bus: JetStreamBus;
@@ -109,12 +123,7 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
   });
 
   it('when records change again and again, then their published events are removed in a few batched writes, not one per event', async () => {
-    const cleanups: number[] = []; // statements per update command that removes published events
-    const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
-      if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command.updates.length);
-    };
-    const client = mongoose.connection.getClient();
-    client.on('commandStarted', count);
+    const { cleanups, stop } = watchCleanups();
     try {
       const docs = await Promise.all(Array.from({ length: 5 }, (_, i) => change(new Item({ title: `batch-${i}`, price: 0 }), 0)));
       for (let price = 1; price <= 4; price++) {
@@ -134,19 +143,14 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
       expect(cleanups.length).toBeLessThanOrEqual(3);
       expect(cleanups.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10);
     } finally {
-      client.off('commandStarted', count);
+      stop();
     }
   });
 
   it('when hundreds of records wait for clean-up at once, then they are removed in small commands and the database keeps answering', async () => {
     // An update command of 100 statements or more never finishes on FerretDB 1.24 (see
     // CLEANUP_STATEMENTS) and stops every other client with it.
-    const cleanups: number[] = [];
-    const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
-      if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command.updates.length);
-    };
-    const client = mongoose.connection.getClient();
-    client.on('commandStarted', count);
+    const { cleanups, stop } = watchCleanups();
     try {
       const docs = await Item.insertMany(
         Array.from({ length: 250 }, (_, i) => {
@@ -161,31 +165,26 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
       expect(Math.max(...cleanups)).toBeLessThanOrEqual(20);
       expect(cleanups.reduce((a, b) => a + b, 0)).toBe(250);
     } finally {
-      client.off('commandStarted', count);
+      stop();
     }
   });
 
   it('when a write stores the outbox without the published events, then the relay keeps the unpublished ones and drops their clean-up', async () => {
-    const cleanups: unknown[] = [];
-    const count = (e: { commandName: string; command: { updates?: { u?: { $pullAll?: unknown } }[] } }) => {
-      if (e.commandName === 'update' && e.command.updates?.some((u) => u.u?.$pullAll)) cleanups.push(e.command);
-    };
-    const client = mongoose.connection.getClient();
-    client.on('commandStarted', count);
+    const { cleanups, stop } = watchCleanups();
     try {
       const doc = await change(new Item({ title: 'rewrite', price: 1 }), 1);
       await relay.dispatch(doc); // v0 published, its removal queued
       await change(doc, 2); // v1 stored, not published yet
       const [v0, v1] = doc.outbox;
       expect(relay.unpublished(doc.id, doc.outbox)).toEqual([v1]);
-      // The writer stores only what is unpublished (as the tickets edit route does), then tells the relay.
+      // The writer stores only what is unpublished (as `storeAndDispatch` has it do), then tells the relay.
       await Item.updateOne({ _id: doc._id }, { $set: { outbox: [v1] } });
       relay.forget(doc.id, [v0]);
       await relay.stop();
       expect(cleanups).toEqual([]);
       expect((await Item.findById(doc.id).lean())!.outbox.map((e) => e.msgId)).toEqual([v1.msgId]);
     } finally {
-      client.off('commandStarted', count);
+      stop();
     }
   });
 

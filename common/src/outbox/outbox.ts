@@ -147,28 +147,38 @@ export class OutboxRelay {
    * Of a record's pending events, those not yet stored on the bus as far as this relay knows. A
    * write that stores the record's whole outbox, guarded by its version (so nothing was added since
    * it was read), may keep only these: the others are published and were only waiting for their
-   * removal, which that write does in passing. After it, call `dispatch` with what it stored and
-   * `forget` with what it dropped.
+   * removal, which that write does in passing (see `storeAndDispatch`).
    */
   unpublished(id: string, entries: OutboxEntry[]): OutboxEntry[] {
     return entries.filter((e) => !this.isPublished(id, e.msgId));
   }
 
   /**
-   * Saves a document whose model versions every save (`optimisticConcurrency`), dropping in the
-   * same write the events this relay knows are published (as `unpublished` allows), then has the
-   * rest published. Throws what `save()` throws: a `VersionError` means the document changed
-   * since it was loaded, and nothing was written.
+   * Has `write` store the record's whole outbox — `outbox` (its pending events and the new ones)
+   * less what this relay knows is published — then has the rest published. `write` must be
+   * guarded by the record's version and resolve false if that matched nothing; then nothing is
+   * dispatched, and this resolves false too.
+   */
+  async storeAndDispatch(id: string, outbox: OutboxEntry[], write: (outbox: OutboxEntry[]) => Promise<boolean>): Promise<boolean> {
+    const keep = this.unpublished(id, outbox);
+    if (!(await write(keep))) return false;
+    const dropped = outbox.filter((e) => !keep.includes(e));
+    this.forget(id, dropped);
+    void this.dispatch({ id, outbox: keep });
+    return true;
+  }
+
+  /**
+   * `storeAndDispatch` for a document whose model versions every save (`optimisticConcurrency`).
+   * Throws what `save()` throws: a `VersionError` means the document changed since it was loaded,
+   * and nothing was written.
    */
   async saveAndDispatch(doc: HydratedDocument<WithOutbox>): Promise<void> {
-    const id = String(doc._id);
-    const before = [...doc.outbox];
-    const keep = this.unpublished(id, before);
-    if (keep.length < before.length) doc.outbox = keep;
-    await doc.save();
-    const dropped = before.filter((e) => !keep.includes(e));
-    this.forget(id, dropped);
-    void this.dispatch({ id, outbox: doc.outbox });
+    await this.storeAndDispatch(String(doc._id), [...doc.outbox], async (keep) => {
+      if (keep.length < doc.outbox.length) doc.outbox = keep;
+      await doc.save();
+      return true;
+    });
   }
 
   /** A write removed these published events from the record: their batched removal is not needed. */

@@ -44,17 +44,15 @@ export function updateTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     const event = outboxEntry<TicketUpdatedEvent>(Subjects.TicketUpdated, toTicketEventData({ ...edited, id }, edited.version));
     // The events already published leave the record in the same write (their removal was only
     // waiting to be batched): a ticket edited often never needs a clean-up write of its own.
-    const read = ticket.outbox ?? [];
-    const outbox = [...relay.unpublished(id, read), event];
-    const { matchedCount } = await Ticket.updateOne(
-      { _id: ticket._id, version: ticket.version },
-      { $set: { title, price, version: edited.version, outbox } },
-      { runValidators: true },
-    );
-    if (matchedCount === 0) throw new ConflictError('The ticket was changed by someone else meanwhile: reload it and retry');
-    const dropped = read.filter((e) => !outbox.includes(e));
-    relay.forget(id, dropped);
-    void relay.dispatch({ id, outbox });
+    const stored = await relay.storeAndDispatch(id, [...(ticket.outbox ?? []), event], async (outbox) => {
+      const { matchedCount } = await Ticket.updateOne(
+        { _id: ticket._id, version: ticket.version },
+        { $set: { title, price, version: edited.version, outbox } },
+        { runValidators: true },
+      );
+      return matchedCount === 1;
+    });
+    if (!stored) throw new ConflictError('The ticket was changed by someone else meanwhile: reload it and retry');
     res.set('ETag', versionTag(edited.version)).json(ticketJson(edited));
   });
   return router;
