@@ -4,6 +4,7 @@ import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
 import { updateTicketRouter } from './tickets/update-ticket.route';
+import { WrittenTickets } from './tickets/written-tickets';
 
 export interface AppDeps {
   jwtKey: string;
@@ -14,13 +15,16 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   /** `/internal/stats`: listener and outbox counters of this copy. */
   stats?: () => unknown;
+  /** The tickets this copy wrote last, so that an edit can skip its read (one per copy; made here if absent). */
+  written?: WrittenTickets;
 }
 
 /** The tickets HTTP API. Never listens: `main.ts` does, tests use supertest. */
 export function createApp(deps: AppDeps): Express {
+  const written = deps.written ?? new WrittenTickets();
   return createServiceApp({
     ...deps,
     stats: deps.stats ?? (() => ({ listeners: {}, outbox: { published: deps.relay.published } })),
-    routers: [createTicketRouter(deps), listTicketsRouter(), showTicketRouter(), updateTicketRouter(deps)],
+    routers: [createTicketRouter({ ...deps, written }), listTicketsRouter(), showTicketRouter(), updateTicketRouter({ ...deps, written })],
   });
 }

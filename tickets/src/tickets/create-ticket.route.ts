@@ -5,8 +5,9 @@ import { Ticket } from './ticket.model';
 import { toTicketEventData } from './ticket-events';
 import { ticketBodyRules, type TicketBody } from './ticket-rules';
 import { signedInUser, versionTag } from './find-ticket';
+import type { WrittenTickets } from './written-tickets';
 
-export function createTicketRouter({ relay }: { relay: OutboxRelay }): Router {
+export function createTicketRouter({ relay, written }: { relay: OutboxRelay; written: WrittenTickets }): Router {
   const router = Router();
   router.post('/api/tickets', requireAuth, ...ticketBodyRules, validateRequest, async (req, res) => {
     const { title, price } = matchedData<TicketBody>(req, { locations: ['body'] });
@@ -15,6 +16,7 @@ export function createTicketRouter({ relay }: { relay: OutboxRelay }): Router {
     recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
     await ticket.save();
     void relay.dispatch(ticket);
+    written.remember(ticket.toObject());
     res.status(201).set('ETag', versionTag(ticket.version)).json(ticket);
   });
   return router;

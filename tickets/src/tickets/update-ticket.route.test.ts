@@ -1,6 +1,8 @@
 import request from 'supertest';
-import { Subjects } from '@ticketing/common';
-import { authHeader, testToken } from '@ticketing/common/testing';
+import type { Express } from 'express';
+import { silentLogger, Subjects } from '@ticketing/common';
+import { authHeader, TEST_JWT_KEY, testToken } from '@ticketing/common/testing';
+import { createApp } from '../app';
 import { useTicketsHarness } from '../test-kit/harness';
 import { buildTicket, newId, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
@@ -197,6 +199,84 @@ describe('PUT /api/tickets/:id', () => {
       expect(res.body.errors[0].message).toMatch(/changed by someone else/);
       expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ orderId, price: 20, version: 1 });
       expect((await publishedTicketEvents(t.bus, ticket.id)).map((e) => e.data.version)).toEqual([0]);
+    });
+  });
+
+  describe('an edit that starts from the ticket as this copy last wrote it (no read)', () => {
+    const create = async () => (await request(t.app).post('/api/tickets').set(authHeader(ownerToken)).send(ticketBody())).body;
+    // another copy of the service: the same database and bus, its own memory of what it wrote
+    const otherCopy = () => createApp({ jwtKey: TEST_JWT_KEY, relay: t.relay, logger: silentLogger, readiness: {} });
+    const putVia = (app: Express, id: string, body: object) =>
+      request(app).put(`/api/tickets/${id}`).set(authHeader(ownerToken)).send(body);
+    const prices = async (id: string) => (await publishedTicketEvents(t.bus, id)).map((e) => [e.data.version, e.data.price]);
+
+    it('when this copy created the ticket, then its edits read nothing and still apply in version order', async () => {
+      const ticket = await create();
+      const reads = jest.spyOn(Ticket, 'findById');
+
+      const first = await put(ticket.id, ticketBody({ price: 10 }));
+      const second = await put(ticket.id, ticketBody({ price: 15 }));
+
+      expect(reads).not.toHaveBeenCalled();
+      reads.mockRestore();
+      expect([first.status, first.body.version, second.status, second.body.version]).toEqual([200, 1, 200, 2]);
+      expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ price: 15, version: 2 });
+      expect(await prices(ticket.id)).toEqual([
+        [0, 20],
+        [1, 10],
+        [2, 15],
+      ]);
+    });
+
+    it('when another copy edited the ticket since, then the edit applies on top of that one: nothing is lost or reordered', async () => {
+      const ticket = await create();
+      expect((await putVia(otherCopy(), ticket.id, ticketBody({ price: 30 }))).body.version).toBe(1);
+
+      const res = await put(ticket.id, ticketBody({ price: 40 }));
+
+      expect([res.status, res.body.version, res.body.price]).toEqual([200, 2, 40]);
+      expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ price: 40, version: 2 });
+      expect(await prices(ticket.id)).toEqual([
+        [0, 20],
+        [1, 30],
+        [2, 40],
+      ]);
+    });
+
+    it('when If-Match names a version only another copy has seen, then the edit is judged on the stored ticket', async () => {
+      const ticket = await create();
+      await putVia(otherCopy(), ticket.id, ticketBody({ price: 30 }));
+
+      const current = await put(ticket.id, ticketBody({ price: 40 })).set('If-Match', '"1"');
+      const stale = await put(ticket.id, ticketBody({ price: 50 })).set('If-Match', '"1"');
+
+      expect([current.status, current.body.version]).toEqual([200, 2]);
+      expect(stale.status).toBe(409);
+      expect(stale.body.errors).toEqual([{ message: 'The ticket is at version 2, not 1: reload it and retry' }]);
+      expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ price: 40, version: 2 });
+    });
+
+    it('when an order reserved the ticket since this copy wrote it, then the edit is refused (400) and nothing changes', async () => {
+      const ticket = await create();
+      const orderId = newId();
+      await (await Ticket.findById(ticket.id).orFail()).set({ orderId }).save();
+
+      const res = await put(ticket.id, ticketBody({ price: 99 }));
+
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ message: 'The ticket is reserved by an order and cannot be edited' }]);
+      expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ price: 20, orderId, version: 1 });
+    });
+
+    it('when many edits race from the same remembered version, then one applies per version and the rest are 409', async () => {
+      const ticket = await create();
+
+      const responses = await Promise.all(Array.from({ length: 6 }, (_, i) => put(ticket.id, ticketBody({ price: 100 + i }))));
+
+      expect(responses.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+      const applied = responses.filter((r) => r.status === 200).map((r) => [r.body.version, r.body.price]);
+      expect(applied.map(([version]) => version).sort()).toEqual(Array.from({ length: applied.length }, (_, i) => i + 1));
+      expect((await prices(ticket.id)).slice(1).sort()).toEqual(applied.sort());
     });
   });
 
