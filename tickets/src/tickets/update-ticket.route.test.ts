@@ -186,8 +186,8 @@ describe('PUT /api/tickets/:id', () => {
       const ticket = await givenTicket();
       const orderId = newId();
       // The reservation is stored just before the edit's conditional write reaches the database.
-      const write = Ticket.updateOne.bind(Ticket);
-      jest.spyOn(Ticket, 'updateOne').mockImplementationOnce(((...args: Parameters<typeof write>) =>
+      const write = Ticket.collection.updateOne.bind(Ticket.collection);
+      jest.spyOn(Ticket.collection, 'updateOne').mockImplementationOnce(((...args: Parameters<typeof write>) =>
         Ticket.findById(ticket.id)
           .orFail()
           .then((t) => t.set({ orderId }).save())
