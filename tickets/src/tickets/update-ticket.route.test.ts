@@ -256,6 +256,15 @@ describe('PUT /api/tickets/:id', () => {
       expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ price: 40, version: 2 });
     });
 
+    it('when someone other than the owner edits a ticket this copy wrote, then it is 403 and nothing changes', async () => {
+      const ticket = await create();
+
+      const res = await put(ticket.id, ticketBody({ price: 99 }), testToken({ id: 'someone-else' }));
+
+      expect(res.status).toBe(403);
+      expect(await Ticket.findById(ticket.id).orFail()).toMatchObject({ price: 20, userId: owner.id, version: 0 });
+    });
+
     it('when an order reserved the ticket since this copy wrote it, then the edit is refused (400) and nothing changes', async () => {
       const ticket = await create();
       const orderId = newId();
