@@ -75,16 +75,15 @@ export interface OutboxRelayOptions {
   /** Records handled per sweep. */
   sweepBatch?: number;
   /**
-   * How long published events may stay in their record before they are removed, together with
-   * those of other records, in batches (default 1 s: at end-to-end saturation, 0.25 s gave 190
-   * updates/s, 1 s 300, 2 s 280 — the records grow while they wait).
+   * How long a record's published events wait before a write of their own removes them, together
+   * with those of other records (default 1 s). A record written again meanwhile drops them in that
+   * write (`storeAndDispatch`) and starts waiting anew with its new events, so a record that
+   * changes more often than every half of this never needs a removal of its own.
    */
   cleanupDelayMs?: number;
   logger?: Logger;
 }
 
-/** Records waiting for clean-up that make it due at once, however soon. */
-const CLEANUP_FLUSH_AT = 500;
 /**
  * Records cleaned up per write command. Why so few: FerretDB 1.24 on SQLite keeps a query open for
  * every statement of an update command until the whole command ends, from a pool of 100
@@ -114,14 +113,19 @@ export class OutboxRelay {
   private sweepAfter?: unknown;
   /** A publication failed since the last sweep: what it left must be retried soon. */
   private leftBehind = false;
-  /** Published events still to remove, by record id, then by message id. */
-  private readonly cleanup = new Map<string, Map<string, OutboxEntry>>();
+  /**
+   * Published events still to remove, by record id, then by message id, with when the record
+   * started waiting; in that order (a record starts waiting only when it is not already).
+   */
+  private readonly cleanup = new Map<string, { since: number; entries: Map<string, OutboxEntry> }>();
   /** Those the running clean-up is removing. */
   private clearing = new Map<string, Map<string, OutboxEntry>>();
   private cleanupTimer?: NodeJS.Timeout;
   private cleaning: Promise<void> = Promise.resolve();
-  /** A clean-up is queued behind the running one and will take everything queued by then. */
+  /** A clean-up is queued behind the running one and will take what is due by then. */
   private cleanupQueued = false;
+  /** The queued clean-up takes every waiting record, due or not (the relay is stopping). */
+  private cleanupAll = false;
   private readonly logger: Logger;
   /** Events this relay has had stored by the bus (for tests and metrics). */
   published = 0;
@@ -183,10 +187,10 @@ export class OutboxRelay {
 
   /** A write removed these published events from the record: their batched removal is not needed. */
   forget(id: string, removed: OutboxEntry[]): void {
-    const pending = this.cleanup.get(id);
-    if (!pending) return;
-    for (const e of removed) pending.delete(e.msgId);
-    if (pending.size === 0) this.cleanup.delete(id);
+    const waiting = this.cleanup.get(id);
+    if (!waiting) return;
+    for (const e of removed) waiting.entries.delete(e.msgId);
+    if (waiting.entries.size === 0) this.cleanup.delete(id);
   }
 
   /** Starts the periodic sweep (and runs one now: a previous process may have left events). */
@@ -203,7 +207,7 @@ export class OutboxRelay {
     this.timer = undefined;
     await this.sweeping;
     await Promise.allSettled([...this.chains.values()]);
-    await this.flushCleanup();
+    await this.flushCleanup(true);
   }
 
   /**
@@ -290,13 +294,16 @@ export class OutboxRelay {
 
   /** Known here as stored by the bus: waiting for removal, being removed, or recently published. */
   private isPublished(id: string, msgId: string): boolean {
-    return this.recentlyPublished.has(msgId) || !!this.cleanup.get(id)?.has(msgId) || !!this.clearing.get(id)?.has(msgId);
+    return this.recentlyPublished.has(msgId) || !!this.cleanup.get(id)?.entries.has(msgId) || !!this.clearing.get(id)?.has(msgId);
   }
 
   /**
    * Published events are removed a little later, many records in one write. Why not at once: the
    * removal was a third of the database writes behind every change (save, removal, the replica's
-   * apply), and a record that changes again soon needs only one removal for several events. While
+   * apply), and a record that changes again soon needs no removal at all: its next write drops
+   * them. So only records that have waited a while are taken, not every record waiting when the
+   * timer fires: at saturation with 256 tickets, each edited every 0.4 s, taking them all had added
+   * a removal for 4 edits in 10 (the tickets edited last, about to be edited again). While
    * they wait, the events are known here as published, so nothing publishes them again; if the
    * process dies first, a sweep publishes them again: the bus drops them as duplicates within its
    * de-duplication window, and after it the consumers recognise them by version.
@@ -305,30 +312,45 @@ export class OutboxRelay {
    * they fall behind (and catch up in bigger batches), but events keep flowing.
    */
   private queueCleanup(id: string, entries: OutboxEntry[]): void {
-    const pending = this.cleanup.get(id) ?? new Map<string, OutboxEntry>();
-    for (const e of entries) pending.set(e.msgId, e);
-    this.cleanup.set(id, pending);
-    if (this.cleanup.size >= CLEANUP_FLUSH_AT) void this.flushCleanup();
-    else if (!this.cleanupTimer && !this.cleanupQueued) {
-      this.cleanupTimer = setTimeout(() => void this.flushCleanup(), this.options.cleanupDelayMs ?? 1000);
-      this.cleanupTimer.unref();
-    }
+    const waiting = this.cleanup.get(id) ?? { since: performance.now(), entries: new Map<string, OutboxEntry>() };
+    for (const e of entries) waiting.entries.set(e.msgId, e);
+    this.cleanup.set(id, waiting);
+    this.scheduleCleanup();
+  }
+
+  /** Sets the timer for when the record waiting longest is due, if no clean-up is pending. */
+  private scheduleCleanup(): void {
+    if (this.cleanupTimer || this.cleanupQueued) return;
+    const oldest = this.cleanup.values().next().value;
+    if (!oldest) return;
+    const wait = Math.max(0, oldest.since + (this.options.cleanupDelayMs ?? 1000) - performance.now());
+    this.cleanupTimer = setTimeout(() => void this.flushCleanup(false), wait);
+    this.cleanupTimer.unref();
   }
 
   /**
-   * Removes every queued published event, one batch at a time, after the removal already running.
-   * Never rejects.
+   * Removes the queued published events that are due (`all`: every one), one batch at a time,
+   * after the removal already running. Never rejects.
    */
-  private flushCleanup(): Promise<void> {
+  private flushCleanup(all: boolean): Promise<void> {
     clearTimeout(this.cleanupTimer);
     this.cleanupTimer = undefined;
+    this.cleanupAll ||= all;
     if (this.cleanupQueued || this.cleanup.size === 0) return this.cleaning;
     this.cleanupQueued = true;
     this.cleaning = this.cleaning.then(async () => {
-      // Taken only now: what was queued while the previous removal ran joins this one.
+      // Taken only now: what became due while the previous removal ran joins this one. Due: the
+      // records that waited at least half the delay. The timer fires when the oldest has waited
+      // all of it, and those not far behind come along rather than need a write a moment later.
+      const dueSince = this.cleanupAll ? Infinity : performance.now() - (this.options.cleanupDelayMs ?? 1000) / 2;
       this.cleanupQueued = false;
-      this.clearing = new Map(this.cleanup);
-      this.cleanup.clear();
+      this.cleanupAll = false;
+      this.clearing = new Map();
+      for (const [id, waiting] of this.cleanup) {
+        if (waiting.since > dueSince) break; // the rest waited less: the map is in waiting order
+        this.clearing.set(id, waiting.entries);
+        this.cleanup.delete(id);
+      }
       const batch = [...this.clearing];
       for (let start = 0; start < batch.length; start += CLEANUP_STATEMENTS) {
         const chunk = batch.slice(start, start + CLEANUP_STATEMENTS);
@@ -352,6 +374,7 @@ export class OutboxRelay {
         }
       }
       this.clearing = new Map();
+      this.scheduleCleanup();
     });
     return this.cleaning;
   }
