@@ -145,6 +145,97 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     }
   });
 
+  it('when versioned updates race on documents named by an ObjectId and by a string, then no update is lost', async () => {
+    // The proxy checks these filters on the stored document itself (directread.go), not through FerretDB.
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_race'), { maxPoolSize: 16 });
+    try {
+      const col = client.db().collection('race');
+      const ids = [new mongoose.mongo.ObjectId(), 'ticket-1'] as never[];
+      await col.insertMany(ids.map((_id) => ({ _id, v: 0, n: 0 })));
+      const landed = await Promise.all(
+        ids.flatMap((_id) =>
+          Array.from({ length: 6 }, async () => {
+            let count = 0;
+            for (let i = 0; i < 15; i++) {
+              const doc = await col.findOne({ _id });
+              count += (await col.updateOne({ _id, v: doc!.v }, { $set: { v: doc!.v + 1 }, $inc: { n: 1 } })).modifiedCount;
+            }
+            return count;
+          }),
+        ),
+      );
+      for (const [i, _id] of ids.entries()) {
+        const successes = landed.slice(i * 6, i * 6 + 6).reduce((a, b) => a + b, 0);
+        expect(await col.findOne({ _id })).toEqual({ _id, v: successes, n: successes });
+        expect(successes).toBeGreaterThan(15);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('when a versioned filter differs from the stored document only in type, then it matches nothing, as on MongoDB', async () => {
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_types'), { maxPoolSize: 4 });
+    try {
+      const col = client.db().collection('docs');
+      const oid = new mongoose.mongo.ObjectId();
+      const other = new mongoose.mongo.ObjectId();
+      await col.insertMany([
+        { _id: oid, v: 1, s: 'a', b: true, o: other, h: other.toHexString() },
+        { _id: 'plain' as never, v: 7 },
+      ]);
+      const cases: [mongoose.mongo.Document, number][] = [
+        [{ _id: oid, v: 1 }, 1],
+        [{ _id: oid, v: new mongoose.mongo.Double(1) }, 1],
+        [{ _id: oid, v: mongoose.mongo.Long.fromNumber(1) }, 1],
+        [{ _id: oid, v: '1' }, 0],
+        [{ _id: oid, v: 2 }, 0],
+        [{ _id: oid, s: 'a' }, 1],
+        [{ _id: oid, s: 'b' }, 0],
+        [{ _id: oid, b: true }, 1],
+        [{ _id: oid, b: 1 }, 0],
+        [{ _id: oid, o: other }, 1],
+        [{ _id: oid, o: other.toHexString() }, 0],
+        [{ _id: oid, h: other }, 0],
+        [{ _id: oid, h: other.toHexString() }, 1],
+        [{ _id: oid, missing: 1 }, 0],
+        [{ _id: oid, v: 7 }, 0],
+        [{ _id: 'plain' as never, v: 7 }, 1],
+        [{ _id: 'plain' as never, v: '7' }, 0],
+        // the same hex digits as a string name no document here (FerretDB's storage would look alike)
+        [{ _id: oid.toHexString() as never, v: 1 }, 0],
+        [{ _id: new mongoose.mongo.ObjectId(), v: 1 }, 0],
+      ];
+      const matched = [];
+      for (const [filter] of cases) matched.push((await col.updateOne(filter, { $inc: { n: 1 } })).matchedCount);
+      expect(matched).toEqual(cases.map(([, expected]) => expected));
+      expect(await col.findOne({ _id: oid })).toMatchObject({ v: 1, n: 7 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('when a database or a collection is dropped and made again, then versioned updates see the new documents', async () => {
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_drop'), { maxPoolSize: 4 });
+    try {
+      const db = client.db();
+      const _id = new mongoose.mongo.ObjectId();
+      for (const drop of [() => db.dropDatabase(), () => db.collection('docs').drop()]) {
+        const col = db.collection('docs');
+        await col.insertOne({ _id, v: 5 });
+        expect((await col.updateOne({ _id, v: 5 }, { $set: { v: 6 } })).matchedCount).toBe(1);
+        await drop();
+        await col.insertOne({ _id, v: 0 });
+        expect((await col.updateOne({ _id, v: 6 }, { $set: { v: 7 } })).matchedCount).toBe(0);
+        expect((await col.updateOne({ _id, v: 0 }, { $set: { v: 1 } })).matchedCount).toBe(1);
+        expect(await col.findOne({ _id })).toEqual({ _id, v: 1 });
+        await db.dropDatabase();
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it('when versioned updates of a document race with bulk updates of it, then neither undoes the other', async () => {
     // A versioned update locks only its document, a command of many statements its whole
     // collection: the bulk must still never land between a versioned update's check and its write.

@@ -15,14 +15,15 @@ import (
 // {_id: v}; any other filter — such as a versioned update's {_id, version} — reads and decodes the
 // whole collection, so each such update costs time proportional to the collection (a quarter of a
 // second at a few thousand documents). While the proxy holds the document's lock (doclocks.go), an
-// update whose filter is {_id: v} plus plain equalities can be decided on the one document fetched by _id:
+// update whose filter is {_id: v} plus plain equalities can be decided on the one document fetched
+// by _id (read from its file by directread.go, or else asked of FerretDB):
 // if it does not match, the answer is "matched nothing"; if it does, the same update is sent with
 // the filter {_id: v}, which FerretDB serves by an index (idindex.go). Nothing else can write in between.
 // Anything outside that simple shape goes to FerretDB unchanged.
 
 // fastUpdate returns either a reply to send to the client (the update matched nothing) or a
 // rewritten request to send instead of the original; both nil means "forward unchanged".
-func fastUpdate(server net.Conn, request []byte) (reply, rewritten []byte, err error) {
+func fastUpdate(server net.Conn, request []byte, reader *directReader) (reply, rewritten []byte, err error) {
 	name, body, statement, ok := soleStatement(request)
 	if !ok || name != "update" || statement.Lookup("multi").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
 		return nil, nil, nil
@@ -41,11 +42,15 @@ func fastUpdate(server net.Conn, request []byte) (reply, rewritten []byte, err e
 		return nil, nil, nil
 	}
 
-	doc, err := findByID(server, db, collection, id)
-	if err != nil {
-		return nil, nil, err
+	matched, decided := reader.matches(db, collection, id, conditions)
+	if !decided {
+		doc, err := findByID(server, db, collection, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		matched = doc != nil && matches(doc, conditions)
 	}
-	if doc == nil || !matches(doc, conditions) {
+	if !matched {
 		return noMatchReply(request), nil, nil
 	}
 	return nil, withFilter(request, body, statement, bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", id))), nil

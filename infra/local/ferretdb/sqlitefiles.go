@@ -26,6 +26,9 @@ type sqliteFiles struct {
 	// closing it could take us for the file's last user and delete the new database's
 	// write-ahead log, which SQLite finds by name.
 	drops sync.RWMutex
+	// beforeDrop closes the connections kept open across commands (directread.go); it runs while
+	// drops is held exclusively, before a dropDatabase reaches FerretDB.
+	beforeDrop func()
 	// Every command the proxy relays passes through it; closed to empty a log (see checkpoint).
 	commands gate
 	mu       sync.Mutex
@@ -106,6 +109,9 @@ func (f *sqliteFiles) with(db string, fn func(conn *sql.DB) error) error {
 func (f *sqliteFiles) dropping(exchange func() error) error {
 	f.drops.Lock()
 	defer f.drops.Unlock()
+	if f.beforeDrop != nil {
+		f.beforeDrop()
+	}
 	return exchange()
 }
 

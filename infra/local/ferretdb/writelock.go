@@ -28,6 +28,7 @@ var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndMo
 // serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
 func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
 	indexer := newIDIndexer(files)
+	reader := newDirectReader(files)
 	locks := newWriteLocks()
 	for {
 		client, err := l.Accept()
@@ -45,7 +46,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 				return
 			}
 			defer server.Close()
-			if err := relay(client, server, locks, files, indexer); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if err := relay(client, server, locks, files, indexer, reader); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				log.Printf("ferretdb proxy: %v", err)
 			}
 		}()
@@ -56,7 +57,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 // connection, holding a write command's locks (doclocks.go) until its reply. The _id indexer
 // sees each command after FerretDB has run it and before the client gets the reply, so a client
 // that goes on with another connection already finds the index there.
-func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer) error {
+func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer, reader *directReader) error {
 	for {
 		request, err := readMessage(client)
 		if err != nil {
@@ -74,7 +75,7 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 			switch {
 			case readModifyWrite[cmd.name]:
 				return locks.holding(cmd, request, func(writer *sync.Mutex) error {
-					return lockedExchange(client, server, request, expectReply, done, writer)
+					return lockedExchange(client, server, request, expectReply, done, writer, reader)
 				})
 			case cmd.name == "dropDatabase":
 				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
@@ -91,9 +92,9 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 // lockedExchange runs a write command while what it writes is locked, by the fast path for a
 // simple versioned update (pushdown.go) when it applies; the command itself goes to FerretDB as the
 // database's only writer.
-func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func(), writer *sync.Mutex) error {
+func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func(), writer *sync.Mutex, reader *directReader) error {
 	if expectReply {
-		reply, rewritten, err := fastUpdate(server, request)
+		reply, rewritten, err := fastUpdate(server, request, reader)
 		if err != nil {
 			return err
 		}
