@@ -24,12 +24,17 @@ export function verificationKey(key: string): KeyObject {
 
 /** The user in a valid token, or null for a missing, expired, tampered or foreign-algorithm one. */
 export function verifyToken(token: string, key: string | KeyObject): UserPayload | null {
+  return verifySession(token, key)?.user ?? null;
+}
+
+/** `verifyToken`, with the moment the token expires (ms since the epoch; none if it never does). */
+export function verifySession(token: string, key: string | KeyObject): { user: UserPayload; expiresAtMs?: number } | null {
   try {
     const payload = jwt.verify(token, key, { algorithms: [ALGORITHM] });
     if (typeof payload !== 'object' || payload === null) return null;
-    const { id, email } = payload as Record<string, unknown>;
+    const { id, email, exp } = payload as Record<string, unknown>;
     if (typeof id !== 'string' || !id || typeof email !== 'string') return null;
-    return { id, email };
+    return { user: { id, email }, ...(typeof exp === 'number' ? { expiresAtMs: exp * 1000 } : {}) };
   } catch {
     return null;
   }

@@ -47,6 +47,20 @@ describe('currentUser and requireAuth', () => {
     await request(app()).get('/private').set('Authorization', `Bearer ${expired}`).expect(401);
   });
 
+  it('when the same token comes again, then it is not verified again, and once it expires it is refused', async () => {
+    const a = app();
+    const token = signToken(user, KEY, 2); // expires 1 to 2 s from now (whole seconds)
+    const verify = jest.spyOn(jwt, 'verify');
+    try {
+      for (let i = 0; i < 3; i++) await request(a).get('/private').set('Authorization', `Bearer ${token}`).expect(200);
+      expect(verify).toHaveBeenCalledTimes(1);
+      await new Promise((r) => setTimeout(r, 2100));
+      await request(a).get('/private').set('Authorization', `Bearer ${token}`).expect(401);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
   it('when the token was signed with another key or tampered with, then it is ignored', async () => {
     const foreign = signToken(user, 'some-other-key');
     await request(app()).get('/private').set('Authorization', `Bearer ${foreign}`).expect(401);
