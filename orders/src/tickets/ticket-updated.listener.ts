@@ -7,6 +7,7 @@ import {
   type TicketEventData,
   type TicketUpdatedEvent,
 } from '@ticketing/common';
+import { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from './ticket.model';
 
@@ -20,8 +21,9 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
   readonly queueGroupName = QUEUE_GROUP_NAME;
 
   protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
-    const applied = await Ticket.updateOne(
-      { _id: data.id, version: data.version - 1 },
+    // Through the driver, not mongoose's casting: the payload's schema has checked every value.
+    const applied = await Ticket.collection.updateOne(
+      { _id: new Types.ObjectId(data.id), version: data.version - 1 },
       { $set: { title: data.title, price: data.price, version: data.version, replicatedAt: new Date() } },
     );
     if (applied.matchedCount === 1) return;
