@@ -87,6 +87,9 @@ describe('faults the system survives (real processes, real servers)', () => {
       expect(refused.status).toBe(503);
       expect(refused.body.errors[0].message).toMatch(/unavailable/i);
       expect(Date.now() - started).toBeLessThan(10_000);
+      // an edit of a ticket this copy remembers writing goes straight to its write: a 503 too
+      const edit = await api('PUT', `/api/tickets/${ticket.id}`, { title: 'db outage', price: 30 });
+      expect(edit.status).toBe(503);
       expect((await fetch(`${stack.tickets[0].url}/readyz`)).status).toBe(503);
 
       // an order event arrives while tickets cannot write: it must not be acknowledged
