@@ -65,3 +65,52 @@ describe('the local stack gateway (real HTTP servers)', () => {
     }
   });
 });
+
+describe('the local stack gateway with several copies of a service (real HTTP servers)', () => {
+  const copies: { server: http.Server; url: string; served: string[] }[] = [];
+  let gateway: http.Server;
+  let base: string;
+
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) {
+      const served: string[] = [];
+      const server = http.createServer((req, res) => {
+        served.push(req.url ?? '');
+        res.setHeader('content-type', 'application/json');
+        res.end('{}');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      copies.push({ server, served, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    }
+    gateway = createGateway([{ prefix: '/api/tickets', upstreams: () => copies.map((c) => c.url), byRecord: true }]);
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    gateway.closeAllConnections();
+    await new Promise((r) => gateway.close(r));
+    for (const c of copies) {
+      c.server.closeAllConnections();
+      await new Promise((r) => c.server.close(r));
+    }
+  });
+
+  it('when requests name a record, then all of them reach one copy, and different records are spread over the copies', async () => {
+    const ids = Array.from({ length: 13 }, (_, i) => `ticket-${i}`); // odd: taking turns would move each id
+    for (let round = 0; round < 3; round++) {
+      for (const id of ids) expect((await fetch(`${base}/api/tickets/${id}`, { method: 'PUT', body: '{}' })).status).toBe(200);
+    }
+    const copyOf = (id: string) => copies.filter((c) => c.served.includes(`/api/tickets/${id}`));
+    for (const id of ids) {
+      expect(copyOf(id)).toHaveLength(1);
+      expect(copyOf(id)[0].served.filter((u) => u === `/api/tickets/${id}`)).toHaveLength(3);
+    }
+    expect(copies.every((c) => c.served.length > 0)).toBe(true);
+  });
+
+  it('when requests name no record (a listing, a create), then the copies take turns', async () => {
+    const before = copies.map((c) => c.served.length);
+    for (let i = 0; i < 4; i++) await fetch(`${base}/api/tickets?limit=5`);
+    expect(copies.map((c, i) => c.served.length - before[i])).toEqual([2, 2]);
+  });
+});

@@ -5,6 +5,22 @@ export interface Route {
   prefix: string;
   /** Upstream base URLs; requests are spread round-robin over the ones that answer. */
   upstreams: () => string[];
+  /**
+   * Requests that name one record (`<prefix>/<id>…`) all go to the same copy, as long as the
+   * copies stay the same; the others still take turns. Why: a tickets copy starts an edit from the
+   * ticket as it last wrote it, without reading it, and taking turns made most edits find the
+   * other copy's memory stale (a write that matches nothing, then the read).
+   */
+  byRecord?: boolean;
+}
+
+/** A number that is the same for every request naming this record (FNV-1a of its id). */
+function recordTurn(url: string, prefix: string): number | undefined {
+  const id = /^\/([^/?#]+)/.exec(url.slice(prefix.length))?.[1];
+  if (!id) return undefined;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 /**
@@ -26,8 +42,12 @@ export function createGateway(routes: Route[]): http.Server {
       res.end(JSON.stringify({ errors: [{ message: route ? 'No copy of the service is running' : `No route for ${url}` }] }));
       return;
     }
-    const n = turn.get(route.prefix) ?? 0;
-    turn.set(route.prefix, n + 1);
+    const roundRobin = () => {
+      const next = turn.get(route.prefix) ?? 0;
+      turn.set(route.prefix, next + 1);
+      return next;
+    };
+    const n = (route.byRecord ? recordTurn(url, route.prefix) : undefined) ?? roundRobin();
     const forward = (attempt: number) => {
       const target = new URL(url, upstreams[(n + attempt) % upstreams.length]);
       // A retry takes a connection of its own: the pool may hold more that the server has closed.

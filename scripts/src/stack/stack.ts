@@ -84,7 +84,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   const running = (copies: ServiceProcess[]) => () => copies.filter((p) => p.running).map((p) => p.url);
   const gateway = createGateway([
-    { prefix: '/api/tickets', upstreams: running(tickets) },
+    { prefix: '/api/tickets', upstreams: running(tickets), byRecord: true },
     { prefix: '/api/orders', upstreams: running(orders) },
   ]);
   await new Promise<void>((resolve, reject) => {
