@@ -236,6 +236,25 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     }
   });
 
+  it('when a collection is renamed and another made under its name, then versioned updates see the new one', async () => {
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_rename'), { maxPoolSize: 4 });
+    try {
+      const db = client.db();
+      const _id = new mongoose.mongo.ObjectId();
+      await db.collection('docs').insertOne({ _id, v: 5 });
+      expect((await db.collection('docs').updateOne({ _id, v: 5 }, { $set: { v: 6 } })).matchedCount).toBe(1);
+      await db.collection('docs').rename('old_docs');
+      await db.collection('docs').insertOne({ _id, v: 0 });
+      // v 6 is the renamed collection's document, not this one's
+      expect((await db.collection('docs').updateOne({ _id, v: 6 }, { $set: { v: 7 } })).matchedCount).toBe(0);
+      expect((await db.collection('docs').updateOne({ _id, v: 0 }, { $set: { v: 1 } })).matchedCount).toBe(1);
+      expect(await db.collection('docs').findOne({ _id })).toEqual({ _id, v: 1 });
+      expect(await db.collection('old_docs').findOne({ _id })).toEqual({ _id, v: 6 });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('when versioned updates of a document race with bulk updates of it, then neither undoes the other', async () => {
     // A versioned update locks only its document, a command of many statements its whole
     // collection: the bulk must still never land between a versioned update's check and its write.

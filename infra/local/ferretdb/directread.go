@@ -149,6 +149,24 @@ func (r *directReader) forget(db, collection string) {
 	}
 }
 
+// changesTables names the commands after which a collection may live in another table, or its
+// table hold another collection's documents.
+var changesTables = map[string]bool{"drop": true, "dropDatabase": true, "renameCollection": true}
+
+// after is told of every command once FerretDB has run it: the prepared lookups are made again
+// after any of these (a rename moves a collection to another name, not to another table).
+func (r *directReader) after(command string) {
+	if !changesTables[command] {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for key, stmt := range r.stmts {
+		_ = stmt.Close()
+		delete(r.stmts, key)
+	}
+}
+
 // closeAll closes every connection; called while dropDatabase holds the drops lock exclusively.
 func (r *directReader) closeAll() {
 	r.mu.Lock()

@@ -70,7 +70,10 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 			}
 			continue
 		}
-		done := func() { indexer.after(cmd.name, cmd.db, cmd.collection) }
+		done := func() {
+			indexer.after(cmd.name, cmd.db, cmd.collection)
+			reader.after(cmd.name)
+		}
 		err = files.serving(func() error {
 			switch {
 			case readModifyWrite[cmd.name]:
