@@ -49,12 +49,12 @@ describe('currentUser and requireAuth', () => {
 
   it('when the same token comes again, then it is not verified again, and once it expires it is refused', async () => {
     const a = app();
-    const token = signToken(user, KEY, 2); // expires 1 to 2 s from now (whole seconds)
+    const token = signToken(user, KEY, 3); // expires 2 to 3 s from now (whole seconds)
     const verify = jest.spyOn(jwt, 'verify');
     try {
       for (let i = 0; i < 3; i++) await request(a).get('/private').set('Authorization', `Bearer ${token}`).expect(200);
       expect(verify).toHaveBeenCalledTimes(1);
-      await new Promise((r) => setTimeout(r, 2100));
+      await new Promise((r) => setTimeout(r, 3100));
       await request(a).get('/private').set('Authorization', `Bearer ${token}`).expect(401);
     } finally {
       verify.mockRestore();
