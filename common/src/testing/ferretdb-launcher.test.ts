@@ -29,19 +29,24 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  /** Runs `use` on database `name` through a client of its own (at most `maxPoolSize` connections), closed afterwards. */
+  const withDatabase = async (name: string, maxPoolSize: number, use: (db: mongoose.mongo.Db) => Promise<void>) => {
+    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, name), { maxPoolSize });
+    try {
+      await use(client.db());
+    } finally {
+      await client.close();
+    }
+  };
+
   const logSize = (db: string) => {
     const file = path.join(dataDir, `${db}.sqlite-wal`);
     return fs.existsSync(file) ? fs.statSync(file).size : 0;
   };
 
-  /**
-   * `clients` clients each try `rounds` versioned updates of document 1 (read v, then write v+1 only
-   * if it is still v, counting n), naming it by `idFor(client)`; resolves with how many applied.
-   */
   it('when many clients keep updating documents, then every update lands and the log stays bounded', async () => {
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'steady'), { maxPoolSize: 32 });
-    try {
-      const col = client.db().collection<{ _id: number; v: number; blob: string }>('docs');
+    await withDatabase('steady', 32, async (db) => {
+      const col = db.collection<{ _id: number; v: number; blob: string }>('docs');
       const writers = 16;
       const rounds = 400;
       await col.insertMany(Array.from({ length: writers }, (_, i) => ({ _id: i, v: 0, blob: '' })));
@@ -65,15 +70,11 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       // 79 MB when tried; with it, at most 16 MB plus what a second adds (24 MB when tried).
       expect(largestLog).toBeGreaterThan(0);
       expect(largestLog).toBeLessThan(48 * 2 ** 20);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when a database is dropped and made again while the launcher checkpoints, then no write is lost', async () => {
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'again'));
-    try {
-      const db = client.db();
+    await withDatabase('again', 100, async (db) => {
       for (let round = 0; round < 15; round++) {
         await db.collection('docs').insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i as never, round, blob: 'x'.repeat(2000) })));
         // let the launcher's once-a-second checkpoint see this database's log now and then
@@ -81,17 +82,14 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
         expect(await db.collection('docs').countDocuments({ round })).toBe(50);
         await db.dropDatabase();
       }
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when a client sends an update of a hundred statements, then it gets a clear error and the server keeps answering everyone', async () => {
     // FerretDB 1.24 on SQLite holds a connection per statement until the command ends, from a pool
     // of 100: such a command waited for itself, and every other client with it, for good.
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'statements'));
-    try {
-      const col = client.db().collection<{ _id: number; n: number }>('docs');
+    await withDatabase('statements', 100, async (db) => {
+      const col = db.collection<{ _id: number; n: number }>('docs');
       await col.insertMany(Array.from({ length: 100 }, (_, i) => ({ _id: i, n: 0 })));
       const all = Array.from({ length: 100 }, (_, i) => ({ updateOne: { filter: { _id: i }, update: { $inc: { n: 1 } } } }));
       await expect(col.bulkWrite(all, { ordered: false })).rejects.toThrow(/at most 50 per command/);
@@ -102,17 +100,13 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       await col.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i, n: 0 })));
       expect((await col.bulkWrite(all.slice(0, 50), { ordered: false })).modifiedCount).toBe(50);
       expect(await col.countDocuments({ n: 1 })).toBe(50);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when several clients send large updates to different collections at once, then all of them finish', async () => {
     // Each statement holds one of FerretDB's 100 connections until its command ends: three commands
     // of 50 statements at once would take them all and wait for each other.
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'concurrent'), { maxPoolSize: 10 });
-    try {
-      const db = client.db();
+    await withDatabase('concurrent', 10, async (db) => {
       const names = ['a', 'b', 'c', 'd'];
       await Promise.all(names.map((n) => db.collection(n).insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: i as never, n: 0 })))));
       const results = await Promise.all(
@@ -124,60 +118,40 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
         ),
       );
       expect(results.map((r) => r.modifiedCount)).toEqual([50, 50, 50, 50]);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when versioned updates race on one document named by numbers of different types, then no update is lost', async () => {
     // The proxy locks each document a write names by _id; 1 and 1.0 are one document to MongoDB,
     // so they must be one lock too, or two updates could both pass the version check.
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'numeric_ids'), { maxPoolSize: 16 });
-    try {
-      const col = client.db().collection<RaceDoc>('race');
+    await withDatabase('numeric_ids', 16, async (db) => {
+      const col = db.collection<RaceDoc>('race');
       await col.insertOne({ _id: 1, v: 0, n: 0 });
       const ids = [1, new mongoose.mongo.Double(1), mongoose.mongo.Long.fromNumber(1)];
-      const successes = await versionedUpdates(col, 12, 15, (client) => ids[client % 3]);
+      const successes = await versionedUpdates(col, 12, 15, { idFor: (client) => ids[client % 3] });
       expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, v: successes, n: successes });
       expect(successes).toBeGreaterThan(15);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when versioned updates race on documents named by an ObjectId and by a string, then no update is lost', async () => {
     // The proxy checks these filters on the stored document itself (directread.go), not through FerretDB.
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_race'), { maxPoolSize: 16 });
-    try {
-      const col = client.db().collection('race');
-      const ids = [new mongoose.mongo.ObjectId(), 'ticket-1'] as never[];
+    await withDatabase('direct_race', 16, async (db) => {
+      const col = db.collection<RaceDoc>('race');
+      const ids = [new mongoose.mongo.ObjectId(), 'ticket-1'];
       await col.insertMany(ids.map((_id) => ({ _id, v: 0, n: 0 })));
-      const landed = await Promise.all(
-        ids.flatMap((_id) =>
-          Array.from({ length: 6 }, async () => {
-            let count = 0;
-            for (let i = 0; i < 15; i++) {
-              const doc = await col.findOne({ _id });
-              count += (await col.updateOne({ _id, v: doc!.v }, { $set: { v: doc!.v + 1 }, $inc: { n: 1 } })).modifiedCount;
-            }
-            return count;
-          }),
-        ),
-      );
+      const landed = await Promise.all(ids.map((id) => versionedUpdates(col, 6, 15, { id })));
       for (const [i, _id] of ids.entries()) {
-        const successes = landed.slice(i * 6, i * 6 + 6).reduce((a, b) => a + b, 0);
+        const successes = landed[i];
         expect(await col.findOne({ _id })).toEqual({ _id, v: successes, n: successes });
         expect(successes).toBeGreaterThan(15);
       }
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when a versioned filter differs from the stored document only in type, then it matches nothing, as on MongoDB', async () => {
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_types'), { maxPoolSize: 4 });
-    try {
-      const col = client.db().collection('docs');
+    await withDatabase('direct_types', 4, async (db) => {
+      const col = db.collection('docs');
       const oid = new mongoose.mongo.ObjectId();
       const other = new mongoose.mongo.ObjectId();
       await col.insertMany([
@@ -210,15 +184,11 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       for (const [filter] of cases) matched.push((await col.updateOne(filter, { $inc: { n: 1 } })).matchedCount);
       expect(matched).toEqual(cases.map(([, expected]) => expected));
       expect(await col.findOne({ _id: oid })).toMatchObject({ v: 1, n: 7 });
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when a database or a collection is dropped and made again, then versioned updates see the new documents', async () => {
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_drop'), { maxPoolSize: 4 });
-    try {
-      const db = client.db();
+    await withDatabase('direct_drop', 4, async (db) => {
       const _id = new mongoose.mongo.ObjectId();
       for (const drop of [() => db.dropDatabase(), () => db.collection('docs').drop()]) {
         const col = db.collection('docs');
@@ -231,15 +201,11 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
         expect(await col.findOne({ _id })).toEqual({ _id, v: 1 });
         await db.dropDatabase();
       }
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when a collection is renamed and another made under its name, then versioned updates see the new one', async () => {
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'direct_rename'), { maxPoolSize: 4 });
-    try {
-      const db = client.db();
+    await withDatabase('direct_rename', 4, async (db) => {
       const _id = new mongoose.mongo.ObjectId();
       await db.collection('docs').insertOne({ _id, v: 5 });
       expect((await db.collection('docs').updateOne({ _id, v: 5 }, { $set: { v: 6 } })).matchedCount).toBe(1);
@@ -250,18 +216,15 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       expect((await db.collection('docs').updateOne({ _id, v: 0 }, { $set: { v: 1 } })).matchedCount).toBe(1);
       expect(await db.collection('docs').findOne({ _id })).toEqual({ _id, v: 1 });
       expect(await db.collection('old_docs').findOne({ _id })).toEqual({ _id, v: 6 });
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when versioned updates of a document race with bulk updates of it, then neither undoes the other', async () => {
     // A versioned update locks only its document, a command of many statements its whole
     // collection: the bulk must still never land between a versioned update's check and its write.
     // Every success below moves v and n by one each, so a lost or misapplied write leaves v ≠ n.
-    const client = await mongoose.mongo.MongoClient.connect(databaseUrl(server.url, 'mixed_writes'), { maxPoolSize: 16 });
-    try {
-      const col = client.db().collection<RaceDoc>('race');
+    await withDatabase('mixed_writes', 16, async (db) => {
+      const col = db.collection<RaceDoc>('race');
       await col.insertMany([1, 2, 3].map((id) => ({ _id: id, v: 0, n: 0 })));
       const versioned = versionedUpdates(col, 8, 40);
       const bulk = Array.from({ length: 4 }, async () => {
@@ -280,9 +243,7 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
         { _id: 3, v: bulkUpdates, n: bulkUpdates },
       ]);
       expect(applied).toBeGreaterThan(0);
-    } finally {
-      await client.close();
-    }
+    });
   });
 
   it('when FERRETDB_DEBUG_ADDR names a loopback address, then it serves the goroutine dump there, and it refuses any other address', async () => {

@@ -1,25 +1,25 @@
 import type mongoose from 'mongoose';
 
-export type RaceDoc = { _id: number; v: number; n: number };
+export type RaceDoc = { _id: number | string | mongoose.mongo.ObjectId; v: number; n: number };
 
 /**
- * `clients` clients each do `rounds` versioned updates of document 1 at once: read it, then update
- * it only if `v` is still what they read, moving `v` and `n` by one. Resolves with how many
- * updates landed; on a server that keeps single-document updates atomic, `v` and `n` both end at
- * exactly that. `idFor` names the document in each client's filter (the same one, maybe spelled
- * as another numeric type).
+ * `clients` clients each do `rounds` versioned updates of document `id` (1 unless given) at once:
+ * read it, then update it only if `v` is still what they read, moving `v` and `n` by one.
+ * Resolves with how many updates landed; on a server that keeps single-document updates atomic,
+ * `v` and `n` both end at exactly that. `idFor` names the document in each client's filter (the
+ * same one, maybe spelled as another numeric type).
  */
 export async function versionedUpdates(
   col: mongoose.mongo.Collection<RaceDoc>,
   clients: number,
   rounds: number,
-  idFor: (client: number) => unknown = () => 1,
+  { id = 1, idFor = () => id }: { id?: unknown; idFor?: (client: number) => unknown } = {},
 ): Promise<number> {
   const applied = await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
       let count = 0;
       for (let i = 0; i < rounds; i++) {
-        const doc = await col.findOne({ _id: 1 });
+        const doc = await col.findOne({ _id: id as never });
         const res = await col.updateOne({ _id: idFor(client) as never, v: doc!.v }, { $set: { v: doc!.v + 1 }, $inc: { n: 1 } });
         count += res.modifiedCount;
       }
