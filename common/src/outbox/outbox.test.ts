@@ -47,6 +47,17 @@ function watchCleanups() {
   return { cleanups, stop: () => void client.off('commandStarted', count) };
 }
 
+/** `count` new records stored at once, each with its event waiting in its outbox. */
+function insertWithEvents(count: number, label: string) {
+  return Item.insertMany(
+    Array.from({ length: count }, (_, i) => {
+      const doc = new Item({ title: `${label}-${i}`, price: 1 });
+      recordEvent<TicketUpdatedEvent>(doc, Subjects.TicketUpdated, (v) => eventOf(doc, v));
+      return doc;
+    }),
+  );
+}
+
 describe('transactional outbox (real MongoDB-protocol server and nats-server)', () => {
   let nats: NatsServerHandle;
   let bus: JetStreamBus;
@@ -152,13 +163,7 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
     // CLEANUP_STATEMENTS) and stops every other client with it.
     const { cleanups, stop } = watchCleanups();
     try {
-      const docs = await Item.insertMany(
-        Array.from({ length: 250 }, (_, i) => {
-          const doc = new Item({ title: `many-${i}`, price: 1 });
-          recordEvent<TicketUpdatedEvent>(doc, Subjects.TicketUpdated, (v) => eventOf(doc, v));
-          return doc;
-        }),
-      );
+      const docs = await insertWithEvents(250, 'many');
       await Promise.all(docs.map((d) => relay.dispatch(d)));
       await relay.stop();
       expect(await Item.countDocuments({ _id: { $in: docs.map((d) => d._id) }, 'outbox.0': { $exists: true } })).toBe(0);
@@ -227,13 +232,7 @@ describe('transactional outbox (real MongoDB-protocol server and nats-server)', 
       return bulkWrite(...args);
     }) as typeof Item.bulkWrite);
     try {
-      const docs = await Item.insertMany(
-        Array.from({ length: 520 }, (_, i) => {
-          const doc = new Item({ title: `held-${i}`, price: 1 });
-          recordEvent<TicketUpdatedEvent>(doc, Subjects.TicketUpdated, (v) => eventOf(doc, v));
-          return doc;
-        }),
-      );
+      const docs = await insertWithEvents(50, 'held');
       // Once they have waited, a removal starts (and is held).
       await Promise.all(docs.map((d) => relay.dispatch(d)));
       await waitFor(() => spy.mock.calls.length > 0, { what: 'a removal started' });
