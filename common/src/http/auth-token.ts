@@ -14,7 +14,7 @@ export function signToken(user: UserPayload, key: string, expiresInSeconds = 360
 }
 
 /**
- * The key as the HMAC secret it is. Make it once and pass it to `verifyToken`: given a string,
+ * The key as the HMAC secret it is. Make it once and pass it to `verifySession`: given a string,
  * jsonwebtoken first tries to parse it as a PEM public key on every call, and that failed attempt
  * was the largest single cost of an authenticated request (12% of the tickets service's CPU).
  */
@@ -22,12 +22,10 @@ export function verificationKey(key: string): KeyObject {
   return createSecretKey(Buffer.from(key, 'utf8'));
 }
 
-/** The user in a valid token, or null for a missing, expired, tampered or foreign-algorithm one. */
-export function verifyToken(token: string, key: string | KeyObject): UserPayload | null {
-  return verifySession(token, key)?.user ?? null;
-}
-
-/** `verifyToken`, with the moment the token expires (ms since the epoch; none if it never does). */
+/**
+ * The user in a valid token and when the token expires (ms since the epoch; none if it never
+ * does), or null for a missing, expired, tampered or foreign-algorithm one.
+ */
 export function verifySession(token: string, key: string | KeyObject): { user: UserPayload; expiresAtMs?: number } | null {
   try {
     const payload = jwt.verify(token, key, { algorithms: [ALGORITHM] });

@@ -318,12 +318,16 @@ export class OutboxRelay {
     this.scheduleCleanup();
   }
 
+  private get cleanupDelayMs(): number {
+    return this.options.cleanupDelayMs ?? 1000;
+  }
+
   /** Sets the timer for when the record waiting longest is due, if no clean-up is pending. */
   private scheduleCleanup(): void {
     if (this.cleanupTimer || this.cleanupQueued) return;
     const oldest = this.cleanup.values().next().value;
     if (!oldest) return;
-    const wait = Math.max(0, oldest.since + (this.options.cleanupDelayMs ?? 1000) - performance.now());
+    const wait = Math.max(0, oldest.since + this.cleanupDelayMs - performance.now());
     this.cleanupTimer = setTimeout(() => void this.flushCleanup(false), wait);
     this.cleanupTimer.unref();
   }
@@ -342,7 +346,7 @@ export class OutboxRelay {
       // Taken only now: what became due while the previous removal ran joins this one. Due: the
       // records that waited at least half the delay. The timer fires when the oldest has waited
       // all of it, and those not far behind come along rather than need a write a moment later.
-      const dueSince = this.cleanupAll ? Infinity : performance.now() - (this.options.cleanupDelayMs ?? 1000) / 2;
+      const dueSince = this.cleanupAll ? Infinity : performance.now() - this.cleanupDelayMs / 2;
       this.cleanupQueued = false;
       this.cleanupAll = false;
       this.clearing = new Map();
