@@ -27,14 +27,12 @@ import (
 // Consistency: the update's document is locked by the proxy (doclocks.go) and FerretDB commits a
 // write before it answers it, so a read that starts now sees every earlier write of the document.
 
-// storedDocument is FerretDB's SQLite storage of a document ("sjson"): the values as JSON, and
-// their types in the "$s" schema.
-type storedDocument struct {
-	Schema struct {
-		Properties map[string]struct {
-			Type string `json:"t"`
-		} `json:"p"`
-	} `json:"$s"`
+// storedSchema is the "$s" field of FerretDB's SQLite storage of a document ("sjson"): the types
+// of the values stored as JSON beside it.
+type storedSchema struct {
+	Properties map[string]struct {
+		Type string `json:"t"`
+	} `json:"p"`
 }
 
 type directReader struct {
@@ -82,16 +80,16 @@ func (r *directReader) matches(db, collection string, id bsoncore.Value, conditi
 			return false, false
 		}
 		var values map[string]json.RawMessage
-		var stored storedDocument
-		if json.Unmarshal([]byte(text), &values) != nil || json.Unmarshal([]byte(text), &stored) != nil {
+		var schema storedSchema
+		if json.Unmarshal([]byte(text), &values) != nil || json.Unmarshal(values["$s"], &schema) != nil {
 			return false, false
 		}
 		// A string _id and an ObjectId with the same hex digits look alike in JSON.
-		if stored.Schema.Properties["_id"].Type != idType {
+		if schema.Properties["_id"].Type != idType {
 			continue
 		}
 		for _, c := range conditions {
-			if !sameValue(values[c.Key()], stored.Schema.Properties[c.Key()].Type, c.Value()) {
+			if !sameValue(values[c.Key()], schema.Properties[c.Key()].Type, c.Value()) {
 				return false, rows.Err() == nil
 			}
 		}
