@@ -14,6 +14,7 @@ import {
 } from '@nats-io/jetstream';
 import { ALL_SUBJECTS } from '../events/subjects';
 import { silentLogger, type Logger } from '../logger';
+import { SameTurn } from './same-turn';
 import type { Bus, ConsumeSpec, DeadLetter, Delivery, Subscription } from './types';
 
 export interface JetStreamBusOptions {
@@ -49,6 +50,8 @@ export class JetStreamBus implements Bus {
   readonly maxDeliver: number;
   private readonly subscriptions = new Set<Subscription>();
   private connected = true;
+  /** Publications and acks leave together, once per turn of the event loop (see SameTurn). */
+  private readonly sameTurn: SameTurn;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -58,6 +61,7 @@ export class JetStreamBus implements Bus {
     private readonly logger: Logger,
   ) {
     this.maxDeliver = options.maxDeliver;
+    this.sameTurn = new SameTurn((err) => this.logger.warn('bus: could not send', { err }));
     void this.watchStatus();
   }
 
@@ -110,7 +114,10 @@ export class JetStreamBus implements Bus {
   }
 
   async publish(subject: string, data: unknown, messageId: string): Promise<void> {
-    await this.js.publish(subject, JSON.stringify(data), { msgID: messageId });
+    const payload = JSON.stringify(data);
+    await new Promise<void>((resolve, reject) =>
+      this.sameTurn.add(() => this.js.publish(subject, payload, { msgID: messageId }).then(() => resolve(), reject)),
+    );
   }
 
   async deadLetter(letter: DeadLetter): Promise<void> {
@@ -125,6 +132,15 @@ export class JetStreamBus implements Bus {
     await this.ensureConsumer(durable, spec.subject);
     const consumer = await this.js.consumers.get(this.options.stream, durable);
     const messages = await consumer.consume({ max_messages: Math.max(spec.concurrency * 2, 16) });
+    const toDelivery = (msg: JsMsg): Delivery => ({
+      subject: msg.subject,
+      payload: msg.string(),
+      deliveryCount: msg.info.deliveryCount,
+      sequence: msg.info.streamSequence,
+      ack: () => this.sameTurn.add(() => msg.ack()),
+      retry: (delayMs) => msg.nak(delayMs),
+      terminate: (reason) => msg.term(reason),
+    });
 
     const inFlight = new Set<Promise<void>>();
     let slotFreed: (() => void) | undefined;
@@ -173,6 +189,7 @@ export class JetStreamBus implements Bus {
   /** Stops every subscription (waiting for handlers in flight), then drains the connection. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.subscriptions].map((s) => s.close()));
+    this.sameTurn.flush();
     if (!this.connection.isClosed()) {
       await this.connection.drain().catch(() => this.connection.close());
     }
@@ -241,18 +258,6 @@ export class JetStreamBus implements Bus {
       }
     }
   }
-}
-
-function toDelivery(msg: JsMsg): Delivery {
-  return {
-    subject: msg.subject,
-    payload: msg.string(),
-    deliveryCount: msg.info.deliveryCount,
-    sequence: msg.info.streamSequence,
-    ack: () => msg.ack(),
-    retry: (delayMs) => msg.nak(delayMs),
-    terminate: (reason) => msg.term(reason),
-  };
 }
 
 function sameSubjects(a: string[] | undefined, b: string[] | undefined): boolean {

@@ -175,6 +175,48 @@ describe('JetStream bus and Listener base (real nats-server)', () => {
     expect(listener.handledEvents.map((e) => e.id).sort()).toEqual(earlier.map((e) => e.id).sort());
   });
 
+  /** Counts the writes to the bus's socket while `run` runs. */
+  const socketWrites = async (onBus: JetStreamBus, run: () => Promise<void>): Promise<number> => {
+    const socket = (onBus.connection as unknown as { protocol: { transport: { socket: { write: (...args: unknown[]) => boolean } } } })
+      .protocol.transport.socket;
+    const write = socket.write;
+    let writes = 0;
+    socket.write = (...args: unknown[]) => {
+      writes++;
+      return write.apply(socket, args);
+    };
+    try {
+      await run();
+    } finally {
+      socket.write = write;
+    }
+    return writes;
+  };
+  /** Runs `work` for each item, each from a callback of its own, as requests and database replies do. */
+  const fromSeparateCallbacks = <T>(items: T[], work: (item: T) => Promise<unknown>) =>
+    Promise.all(items.map((item) => new Promise((resolve) => setImmediate(resolve)).then(() => work(item))));
+
+  it('when 100 publications are made from separate callbacks of one turn, then they leave in a few writes, not one each', async () => {
+    const events = Array.from({ length: 100 }, () => buildTicketEvent());
+    const writes = await socketWrites(bus, () => fromSeparateCallbacks(events, publish).then(() => undefined));
+    expect(writes).toBeLessThanOrEqual(5);
+    expect(await readStream(bus, { subject: Subjects.TicketCreated })).toHaveLength(100);
+  });
+
+  it('when 100 handlers finish in separate callbacks, then their acks leave in a few writes, and every event is acked', async () => {
+    const events = Array.from({ length: 100 }, () => buildTicketEvent());
+    await Promise.all(events.map(publish));
+    const listener = new RecordingListener(bus, 'g-acks', () => new Promise((resolve) => setImmediate(resolve)));
+    const writes = await socketWrites(bus, async () => {
+      await listen(listener);
+      await waitFor(() => listener.handledEvents.length === 100);
+      await sleep(50);
+    });
+    // Pull requests and the consumer's set-up are writes too: a few of those, and far fewer than one per ack.
+    expect(writes).toBeLessThanOrEqual(30);
+    await waitFor(async () => (await bus.manager.consumers.info(bus.streamName, 'g-acks__ticket_created')).num_ack_pending === 0);
+  });
+
   it('when several copies start at once, then setting up streams and consumers does not fail', async () => {
     const buses = await Promise.all(Array.from({ length: 4 }, (_, i) => JetStreamBus.connect({ servers: nats.url, name: `start-${i}` })));
     opened.push(...buses);
