@@ -246,6 +246,82 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     });
   });
 
+  it('when a document the proxy saw written by a versioned $set is then written another way, then the next versioned update sees that write', async () => {
+    // The proxy remembers the fields a versioned $set left and decides the next versioned update
+    // on them: any other write of the document must make it forget them, or an update would be let
+    // through on a version that is no longer there.
+    type Doc = { _id: mongoose.mongo.ObjectId; v: number; tag: string };
+    await withDatabase('known_values', 4, async (db) => {
+      const col = db.collection<Doc>('docs');
+      const otherWrites: Record<string, (_id: mongoose.mongo.ObjectId) => Promise<unknown>> = {
+        '$inc by _id': (_id) => col.updateOne({ _id }, { $inc: { v: 9 } }),
+        'a replacement': (_id) => col.replaceOne({ _id }, { v: 10, tag: 'a' }),
+        findOneAndUpdate: (_id) => col.findOneAndUpdate({ _id }, { $set: { v: 10 } }),
+        'updateMany by another field': () => col.updateMany({ tag: 'a' }, { $set: { v: 10 } }),
+        'a bulk of statements by _id': (_id) =>
+          col.bulkWrite([
+            { updateOne: { filter: { _id }, update: { $set: { v: 10 } } } },
+            { updateOne: { filter: { _id: new mongoose.mongo.ObjectId() }, update: { $set: { v: 3 } } } },
+          ]),
+        'a delete, then an insert': async (_id) => {
+          await col.deleteOne({ _id });
+          await col.insertOne({ _id, v: 10, tag: 'a' });
+        },
+        'a versioned $set naming another field': (_id) => col.updateOne({ _id, tag: 'a' }, { $set: { v: 10 } }),
+        'a drop, then a rename of another collection in its place': async (_id) => {
+          await db.collection('source').insertOne({ _id, v: 10, tag: 'a' });
+          await col.drop();
+          await db.renameCollection('source', 'docs');
+        },
+      };
+      for (const [how, write] of Object.entries(otherWrites)) {
+        const _id = new mongoose.mongo.ObjectId();
+        await col.insertOne({ _id, v: 0, tag: 'a' });
+        expect((await col.updateOne({ _id, v: 0 }, { $set: { v: 1 } })).matchedCount).toBe(1);
+        await write(_id);
+        expect([how, (await col.updateOne({ _id, v: 1 }, { $set: { v: 2 } })).matchedCount]).toEqual([how, 0]);
+        expect([how, (await col.updateOne({ _id, v: 10 }, { $set: { v: 11 } })).matchedCount]).toEqual([how, 1]);
+        expect([how, await col.findOne({ _id }, { projection: { _id: 0, v: 1 } })]).toEqual([how, { v: 11 }]);
+      }
+    });
+  });
+
+  it('when a versioned $set fails, then the next versioned update is decided on the document as it is', async () => {
+    await withDatabase('known_failed', 4, async (db) => {
+      const col = db.collection<{ _id: number; v: number; tag: string }>('docs');
+      await col.createIndex({ tag: 1 }, { unique: true });
+      await col.insertMany([
+        { _id: 1, v: 0, tag: 'a' },
+        { _id: 2, v: 0, tag: 'b' },
+      ]);
+      expect((await col.updateOne({ _id: 1, v: 0 }, { $set: { v: 1 } })).matchedCount).toBe(1);
+      await expect(col.updateOne({ _id: 1, v: 1 }, { $set: { v: 2, tag: 'b' } })).rejects.toThrow(/duplicate key|UNIQUE constraint failed/);
+      expect((await col.updateOne({ _id: 1, v: 2 }, { $set: { v: 3 } })).matchedCount).toBe(0);
+      expect((await col.updateOne({ _id: 1, v: 1 }, { $set: { v: 2 } })).matchedCount).toBe(1);
+      expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, v: 2, tag: 'a' });
+    });
+  });
+
+  it('when versioned $set updates of a document race with bulk updates of it, then neither undoes the other', async () => {
+    // As above, in the shape whose written values the proxy remembers.
+    await withDatabase('known_race', 16, async (db) => {
+      const col = db.collection<RaceDoc>('race');
+      await col.insertMany([1, 2].map((id) => ({ _id: id, v: 0, n: 0 })));
+      const versioned = versionedUpdates(col, 8, 40, { plainSet: true });
+      const bulk = Array.from({ length: 2 }, async () => {
+        for (let i = 0; i < 40; i++) {
+          await col.bulkWrite(
+            [2, 1].map((id) => ({ updateOne: { filter: { _id: id }, update: { $inc: { v: 1, n: 1 } } } })),
+            { ordered: false },
+          );
+        }
+      });
+      const [applied] = await Promise.all([versioned, ...bulk]);
+      expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, v: applied + 80, n: applied + 80 });
+      expect(applied).toBeGreaterThan(0);
+    });
+  });
+
   it('when FERRETDB_DEBUG_ADDR names a loopback address, then it serves the goroutine dump there, and it refuses any other address', async () => {
     const run = async (debugAddr: string) => {
       const [port, dir] = [await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-launcher-debug-'))];

@@ -21,39 +21,57 @@ import (
 // the filter {_id: v}, which FerretDB serves by an index (idindex.go). Nothing else can write in between.
 // Anything outside that simple shape goes to FerretDB unchanged.
 
-// fastUpdate returns either a reply to send to the client (the update matched nothing) or a
-// rewritten request to send instead of the original; both nil means "forward unchanged".
-func fastUpdate(server net.Conn, request []byte, reader *directReader) (reply, rewritten []byte, err error) {
+// fastPath is what the fast path made of a request: a reply to send to the client (the update
+// matched nothing), or a request to send instead (the same update, by _id) and what to tell
+// knownValues of FerretDB's reply to it; neither (handled false) means "not this shape: forward it
+// unchanged".
+type fastPath struct {
+	handled   bool
+	reply     []byte
+	rewritten []byte
+	learn     func(reply []byte)
+}
+
+func fastUpdate(server net.Conn, request []byte, reader *directReader, known *knownValues) (fastPath, error) {
 	name, body, statement, ok := soleStatement(request)
 	if !ok || name != "update" || statement.Lookup("multi").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
-		return nil, nil, nil
+		return fastPath{}, nil
 	}
 	collection, ok := body.Lookup("update").StringValueOK()
 	if !ok {
-		return nil, nil, nil
+		return fastPath{}, nil
 	}
 	db, _ := body.Lookup("$db").StringValueOK()
 	filter, ok := statement.Lookup("q").DocumentOK()
 	if !ok {
-		return nil, nil, nil
+		return fastPath{}, nil
 	}
 	id, conditions, ok := splitFilter(filter)
 	if !ok || len(conditions) == 0 {
-		return nil, nil, nil
+		return fastPath{}, nil
 	}
 
-	matched, decided := reader.matches(db, collection, id, conditions)
+	matched, decided, generation := known.decide(db, collection, id, conditions)
+	if !decided {
+		matched, decided = reader.matches(db, collection, id, conditions)
+	}
 	if !decided {
 		doc, err := findByID(server, db, collection, id)
 		if err != nil {
-			return nil, nil, err
+			return fastPath{}, err
 		}
 		matched = doc != nil && matches(doc, conditions)
 	}
 	if !matched {
-		return noMatchReply(request), nil, nil
+		return fastPath{handled: true, reply: noMatchReply(request)}, nil
 	}
-	return nil, withFilter(request, body, statement, bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", id))), nil
+	return fastPath{
+		handled:   true,
+		rewritten: withFilter(request, body, statement, bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", id))),
+		learn: func(reply []byte) {
+			known.learn(db, collection, id, conditions, statement.Lookup("u"), reply, generation)
+		},
+	}, nil
 }
 
 // splitFilter accepts {_id: scalar, field: scalar, ...} with plain top-level field names: a filter

@@ -29,6 +29,7 @@ var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndMo
 func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
 	indexer := newIDIndexer(files)
 	reader := newDirectReader(files)
+	known := newKnownValues()
 	locks := newWriteLocks()
 	for {
 		client, err := l.Accept()
@@ -46,7 +47,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 				return
 			}
 			defer server.Close()
-			if err := relay(client, server, locks, files, indexer, reader); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if err := relay(client, server, locks, files, indexer, reader, known); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				log.Printf("ferretdb proxy: %v", err)
 			}
 		}()
@@ -57,7 +58,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 // connection, holding a write command's locks (doclocks.go) until its reply. The _id indexer
 // sees each command after FerretDB has run it and before the client gets the reply, so a client
 // that goes on with another connection already finds the index there.
-func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer, reader *directReader) error {
+func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer, reader *directReader, known *knownValues) error {
 	for {
 		request, err := readMessage(client)
 		if err != nil {
@@ -70,18 +71,28 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 			}
 			continue
 		}
-		done := func() {
+		done := func([]byte) {
 			indexer.after(cmd.name, cmd.db, cmd.collection)
 			reader.after(cmd.name)
+		}
+		// A command that may change documents without the locks: what it may change is forgotten
+		// before it runs and again once it has.
+		forgetting := func(reply []byte) {
+			done(reply)
+			known.forgetWrittenBy(cmd, request)
 		}
 		err = files.serving(func() error {
 			switch {
 			case readModifyWrite[cmd.name]:
 				return locks.holding(cmd, request, func(writer *sync.Mutex) error {
-					return lockedExchange(client, server, request, expectReply, done, writer, reader)
+					return lockedExchange(client, server, request, cmd, expectReply, done, writer, reader, known)
 				})
 			case cmd.name == "dropDatabase":
-				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
+				known.forgetWrittenBy(cmd, request)
+				return files.dropping(func() error { return exchange(client, server, request, expectReply, forgetting) })
+			case !readOnly[cmd.name]:
+				known.forgetWrittenBy(cmd, request)
+				return exchange(client, server, request, expectReply, forgetting)
 			default:
 				return exchange(client, server, request, expectReply, done)
 			}
@@ -95,18 +106,32 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 // lockedExchange runs a write command while what it writes is locked, by the fast path for a
 // simple versioned update (pushdown.go) when it applies; the command itself goes to FerretDB as the
 // database's only writer.
-func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func(), writer *sync.Mutex, reader *directReader) error {
+func lockedExchange(client, server net.Conn, request []byte, cmd command, expectReply bool, done func([]byte), writer *sync.Mutex, reader *directReader, known *knownValues) error {
+	var fast fastPath
 	if expectReply {
-		reply, rewritten, err := fastUpdate(server, request, reader)
-		if err != nil {
+		var err error
+		if fast, err = fastUpdate(server, request, reader, known); err != nil {
 			return err
 		}
-		if reply != nil {
-			_, err := client.Write(reply)
+		if fast.reply != nil {
+			_, err := client.Write(fast.reply)
 			return err
 		}
-		if rewritten != nil {
-			request = rewritten
+	}
+	original := done
+	if fast.handled {
+		request = fast.rewritten
+		done = func(reply []byte) {
+			fast.learn(reply)
+			original(reply)
+		}
+	} else {
+		// Forgotten before it runs and again once it has, while its locks keep fast-path updates
+		// of what it writes waiting: nothing can be learnt of those documents in between.
+		known.forgetWrittenBy(cmd, request)
+		done = func(reply []byte) {
+			known.forgetWrittenBy(cmd, request)
+			original(reply)
 		}
 	}
 	writer.Lock()
@@ -116,12 +141,12 @@ func lockedExchange(client, server net.Conn, request []byte, expectReply bool, d
 
 // exchange sends the request and relays its replies; done runs once the server has answered
 // (or, for a request without a reply, once it is sent) and before the client sees the answer.
-func exchange(client, server net.Conn, request []byte, expectReply bool, done func()) error {
+func exchange(client, server net.Conn, request []byte, expectReply bool, done func(reply []byte)) error {
 	if _, err := server.Write(request); err != nil {
 		return err
 	}
 	if !expectReply {
-		done()
+		done(nil)
 	}
 	for first := true; expectReply; first = false {
 		reply, err := readMessage(server)
@@ -129,7 +154,7 @@ func exchange(client, server net.Conn, request []byte, expectReply bool, done fu
 			return err
 		}
 		if first {
-			done()
+			done(reply)
 		}
 		if _, err := client.Write(reply); err != nil {
 			return err
