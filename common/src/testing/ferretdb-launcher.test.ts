@@ -302,6 +302,87 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     });
   });
 
+  it('when a bulk of versioned updates mixes current and stale versions, then exactly the current ones apply', async () => {
+    await withDatabase('bulk_versioned', 4, async (db) => {
+      const col = db.collection<{ _id: number; v: number }>('docs');
+      await col.insertMany([1, 2, 3, 4, 5].map((_id) => ({ _id, v: 0 })));
+      const versioned = (_id: number, v: number) => ({ updateOne: { filter: { _id, v }, update: { $set: { v: v + 1 } } } });
+      const result = await col.bulkWrite(
+        [
+          versioned(1, 0),
+          versioned(2, 5),
+          versioned(3, 0),
+          versioned(9, 0),
+          { updateOne: { filter: { _id: 5 }, update: { $set: { v: 7 } } } },
+        ],
+        { ordered: false },
+      );
+      expect(result.matchedCount).toBe(3);
+      expect(await col.find().sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 1, v: 1 },
+        { _id: 2, v: 0 },
+        { _id: 3, v: 1 },
+        { _id: 4, v: 0 },
+        { _id: 5, v: 7 },
+      ]);
+      // none current: nothing sent, nothing matched
+      expect((await col.bulkWrite([versioned(1, 0), versioned(3, 0)])).matchedCount).toBe(0);
+      // and the next versions go on from what the bulk wrote
+      expect((await col.bulkWrite([versioned(1, 1), versioned(3, 1)])).matchedCount).toBe(2);
+      expect(await col.find({ _id: { $in: [1, 3] } }).toArray()).toEqual([
+        { _id: 1, v: 2 },
+        { _id: 3, v: 2 },
+      ]);
+    });
+  });
+
+  it('when a statement of a versioned bulk fails, then its error names its place in the bulk the client sent', async () => {
+    await withDatabase('bulk_errors', 4, async (db) => {
+      const col = db.collection<{ _id: number; v: number }>('docs');
+      await col.insertMany([1, 2, 3].map((_id) => ({ _id, v: 0 })));
+      const stale = { updateOne: { filter: { _id: 1, v: 5 }, update: { $set: { v: 6 } } } };
+      const failing = { updateOne: { filter: { _id: 2, v: 0 }, update: { $set: { _id: 20 } } } };
+      const fine = { updateOne: { filter: { _id: 3, v: 0 }, update: { $set: { v: 1 } } } };
+      // Ordered: the bulk stops at the error, as MongoDB's does (FerretDB stops there either way).
+      const error = await col.bulkWrite([stale, failing, fine], { ordered: true }).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(mongoose.mongo.MongoBulkWriteError);
+      const bulkError = error as InstanceType<typeof mongoose.mongo.MongoBulkWriteError>;
+      expect(bulkError.writeErrors).toEqual([expect.objectContaining({ index: 1, code: 66 })]);
+      expect(bulkError.result.matchedCount).toBe(0);
+      expect(await col.find().sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 1, v: 0 },
+        { _id: 2, v: 0 },
+        { _id: 3, v: 0 },
+      ]);
+    });
+  });
+
+  it('when versioned bulks race with versioned updates of the same documents, then no update is lost', async () => {
+    await withDatabase('bulk_race', 16, async (db) => {
+      const col = db.collection<RaceDoc>('race');
+      await col.insertMany([1, 2].map((id) => ({ _id: id, v: 0, n: 0 })));
+      const singles = Promise.all([1, 2].map((id) => versionedUpdates(col, 4, 30, { id, plainSet: true })));
+      const bulks = Array.from({ length: 4 }, async () => {
+        let matched = 0;
+        for (let i = 0; i < 30; i++) {
+          const docs = await col.find().toArray();
+          const result = await col.bulkWrite(
+            docs.map((d) => ({ updateOne: { filter: { _id: d._id, v: d.v }, update: { $set: { v: d.v + 1, n: d.n + 1 } } } })),
+            { ordered: false },
+          );
+          matched += result.matchedCount;
+        }
+        return matched;
+      });
+      const [singleApplied, ...bulkApplied] = await Promise.all([singles, ...bulks]);
+      const docs = await col.find().sort({ _id: 1 }).toArray();
+      for (const d of docs) expect(d.v).toBe(d.n);
+      const total = singleApplied.reduce((a, b) => a + b, 0) + bulkApplied.reduce((a, b) => a + b, 0);
+      expect(docs[0].v + docs[1].v).toBe(total);
+      expect(bulkApplied.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    });
+  });
+
   it('when versioned $set updates of a document race with bulk updates of it, then neither undoes the other', async () => {
     // As above, in the shape whose written values the proxy remembers.
     await withDatabase('known_race', 16, async (db) => {

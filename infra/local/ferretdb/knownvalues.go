@@ -64,15 +64,15 @@ func (k *knownValues) decide(db, collection string, id bsoncore.Value, condition
 	return matched, true, generation
 }
 
-// learn is told of a fast-path update that matched (its filter's conditions held) and of
-// FerretDB's reply to it. If the update was applied and was a plain $set of top-level fields, the
-// document's named fields are now known; anything else makes it forgotten.
-func (k *knownValues) learn(db, collection string, id bsoncore.Value, conditions []bsoncore.Element, update bsoncore.Value, reply []byte, generation uint64) {
+// learn is told of a fast-path update that matched (its filter's conditions held) and that FerretDB
+// says it applied. If it was a plain $set of top-level fields, the document's named fields are now
+// known; anything else makes it forgotten.
+func (k *knownValues) learn(db, collection string, id bsoncore.Value, conditions []bsoncore.Element, update bsoncore.Value, generation uint64) {
 	key := idKey(id)
 	set, ok := plainSet(update)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !ok || !appliedOne(reply) || k.generation != generation {
+	if !ok || k.generation != generation {
 		k.forgetDocumentLocked(db, collection, key)
 		return
 	}
@@ -83,6 +83,9 @@ func (k *knownValues) learn(db, collection string, id bsoncore.Value, conditions
 		k.collections[ns] = docs
 	}
 	fields := docs[key]
+	if fields == nil && len(conditions) == 0 {
+		return // nothing named, nothing to keep
+	}
 	if fields == nil {
 		if k.count >= maxKnownDocuments {
 			docs = map[string]map[string]bsoncore.Value{}
@@ -285,8 +288,9 @@ func plainSet(update bsoncore.Value) ([]bsoncore.Element, bool) {
 	return fields, true
 }
 
-// appliedOne says whether an update's reply reports one document matched and no error.
-func appliedOne(reply []byte) bool {
+// appliedAll says whether an update's reply reports `statements` documents matched (one per
+// statement) and no error.
+func appliedAll(reply []byte, statements int) bool {
 	if len(reply) < 21 || opCode(reply) != opMsg || reply[20] != 0 {
 		return false
 	}
@@ -298,7 +302,7 @@ func appliedOne(reply []byte) bool {
 	n, _ := number(doc.Lookup("n"))
 	_, noWriteErrors := doc.LookupErr("writeErrors")
 	_, noConcernError := doc.LookupErr("writeConcernError")
-	return okValue == 1 && n == 1 && noWriteErrors != nil && noConcernError != nil
+	return okValue == 1 && n == float64(statements) && noWriteErrors != nil && noConcernError != nil
 }
 
 func copyValue(v bsoncore.Value) bsoncore.Value {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/bson/bsontype"
@@ -21,20 +22,34 @@ import (
 // the filter {_id: v}, which FerretDB serves by an index (idindex.go). Nothing else can write in between.
 // Anything outside that simple shape goes to FerretDB unchanged.
 
-// fastPath is what the fast path made of a request: a reply to send to the client (the update
-// matched nothing), or a request to send instead (the same update, by _id) and what to tell
-// knownValues of FerretDB's reply to it; neither (handled false) means "not this shape: forward it
-// unchanged".
+// fastPath is what the fast path made of a request: a reply to send to the client (no statement
+// matched), or a request to send instead (the matching statements, by _id), what to tell
+// knownValues of FerretDB's reply to it, and how to give the client that reply; neither (handled
+// false) means "not this shape: forward it unchanged".
 type fastPath struct {
 	handled   bool
 	reply     []byte
 	rewritten []byte
-	learn     func(reply []byte)
+	// after is told FerretDB's reply to the rewritten request and returns the client's.
+	after func(reply []byte) []byte
 }
 
+// A statement of an update sent on by the fast path.
+type keptStatement struct {
+	index      int // in the client's command
+	statement  bsoncore.Document
+	id         bsoncore.Value
+	conditions []bsoncore.Element
+	generation uint64
+}
+
+// fastUpdate decides each statement of an update whose statements all name their document by
+// _id ({_id: v, field: scalar...}), one statement (the services' versioned updates, under that
+// document's lock) or many (a replica's batch, under its collection's lock); statements that do
+// not match are left out, the others are sent by _id alone.
 func fastUpdate(server net.Conn, request []byte, reader *directReader, known *knownValues) (fastPath, error) {
-	name, body, statement, ok := soleStatement(request)
-	if !ok || name != "update" || statement.Lookup("multi").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
+	body, statements, ok := updateStatements(request)
+	if !ok {
 		return fastPath{}, nil
 	}
 	collection, ok := body.Lookup("update").StringValueOK()
@@ -42,36 +57,125 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 		return fastPath{}, nil
 	}
 	db, _ := body.Lookup("$db").StringValueOK()
-	filter, ok := statement.Lookup("q").DocumentOK()
-	if !ok {
-		return fastPath{}, nil
-	}
-	id, conditions, ok := splitFilter(filter)
-	if !ok || len(conditions) == 0 {
-		return fastPath{}, nil
-	}
-
-	matched, decided, generation := known.decide(db, collection, id, conditions)
-	if !decided {
-		matched, decided = reader.matches(db, collection, id, conditions)
-	}
-	if !decided {
-		doc, err := findByID(server, db, collection, id)
-		if err != nil {
-			return fastPath{}, err
+	var kept []keptStatement
+	checked := false
+	for i, statement := range statements {
+		filter, ok := statement.Lookup("q").DocumentOK()
+		if !ok {
+			return fastPath{}, nil
 		}
-		matched = doc != nil && matches(doc, conditions)
+		id, conditions, ok := splitFilter(filter)
+		if !ok {
+			return fastPath{}, nil
+		}
+		keep := keptStatement{index: i, statement: statement, id: id, conditions: conditions}
+		if len(conditions) > 0 {
+			checked = true
+			matched, decided, generation := known.decide(db, collection, id, conditions)
+			if !decided {
+				matched, decided = reader.matches(db, collection, id, conditions)
+			}
+			if !decided {
+				doc, err := findByID(server, db, collection, id)
+				if err != nil {
+					return fastPath{}, err
+				}
+				matched = doc != nil && matches(doc, conditions)
+			}
+			if !matched {
+				continue
+			}
+			keep.generation = generation
+		} else {
+			_, _, keep.generation = known.decide(db, collection, id, nil)
+		}
+		kept = append(kept, keep)
 	}
-	if !matched {
+	if !checked {
+		return fastPath{}, nil // by _id alone already: FerretDB serves it by an index
+	}
+	if len(kept) == 0 {
 		return fastPath{handled: true, reply: noMatchReply(request)}, nil
 	}
 	return fastPath{
 		handled:   true,
-		rewritten: withFilter(request, body, statement, bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", id))),
-		learn: func(reply []byte) {
-			known.learn(db, collection, id, conditions, statement.Lookup("u"), reply, generation)
+		rewritten: withStatements(request, body, kept),
+		after: func(reply []byte) []byte {
+			applied := appliedAll(reply, len(kept))
+			for _, k := range kept {
+				if applied {
+					known.learn(db, collection, k.id, k.conditions, k.statement.Lookup("u"), k.generation)
+				} else {
+					known.forgetDocument(db, collection, idKey(k.id))
+				}
+			}
+			if len(kept) == len(statements) {
+				return reply
+			}
+			return withStatementIndexes(reply, kept)
 		},
 	}, nil
+}
+
+// updateStatements returns the body and the statements of an update command, its statements in
+// the body or in a document sequence (the driver's bulkWrite sends one), without a checksum, when
+// no statement is an upsert or a multi-document update; false for anything else.
+func updateStatements(request []byte) (bsoncore.Document, []bsoncore.Document, bool) {
+	if opCode(request) != opMsg || flags(request)&^2 != 0 || len(request) < 21 || request[20] != 0 { // moreToCome is fine
+		return nil, nil, false
+	}
+	body, rest, ok := bsoncore.ReadDocument(request[21:])
+	if !ok {
+		return nil, nil, false
+	}
+	elems, err := body.Elements()
+	if err != nil || len(elems) == 0 || elems[0].Key() != "update" {
+		return nil, nil, false
+	}
+	var docs []bsoncore.Document
+	if list, ok := body.Lookup("updates").ArrayOK(); ok {
+		values, err := list.Values()
+		if err != nil {
+			return nil, nil, false
+		}
+		for _, v := range values {
+			statement, ok := v.DocumentOK()
+			if !ok {
+				return nil, nil, false
+			}
+			docs = append(docs, statement)
+		}
+	}
+	for len(rest) > 0 { // document sequences
+		if rest[0] != 1 || len(rest) < 5 {
+			return nil, nil, false
+		}
+		size := int(binary.LittleEndian.Uint32(rest[1:]))
+		if size < 4 || size > len(rest)-1 {
+			return nil, nil, false
+		}
+		section := rest[5 : 1+size]
+		rest = rest[1+size:]
+		end := strings.IndexByte(string(section), 0)
+		if end < 0 || string(section[:end]) != "updates" {
+			return nil, nil, false
+		}
+		for seq := section[end+1:]; len(seq) > 0; {
+			statement, more, ok := bsoncore.ReadDocument(seq)
+			if !ok {
+				return nil, nil, false
+			}
+			docs = append(docs, statement)
+			seq = more
+		}
+	}
+	yes := bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}
+	for _, statement := range docs {
+		if statement.Lookup("upsert").Equal(yes) || statement.Lookup("multi").Equal(yes) {
+			return nil, nil, false
+		}
+	}
+	return body, docs, len(docs) > 0
 }
 
 // splitFilter accepts {_id: scalar, field: scalar, ...} with plain top-level field names: a filter
@@ -187,32 +291,94 @@ func noMatchReply(request []byte) []byte {
 	return opMsgMessage(0x7fff0001, requestID, body)
 }
 
-// withFilter rebuilds the request with the statement's filter replaced.
-func withFilter(request []byte, body, statement, filter bsoncore.Document) []byte {
-	stmtElems, _ := statement.Elements()
-	var newStatement []byte
-	idx, newStatement := bsoncore.AppendDocumentStart(newStatement)
-	for _, e := range stmtElems {
-		if e.Key() == "q" {
-			newStatement = bsoncore.AppendDocumentElement(newStatement, "q", filter)
-		} else {
-			newStatement = append(newStatement, e...)
+// withStatements rebuilds the request with only the kept statements, each filtering by _id alone.
+func withStatements(request []byte, body bsoncore.Document, kept []keptStatement) []byte {
+	idx, list := bsoncore.AppendArrayStart(nil)
+	for i, k := range kept {
+		elems, _ := k.statement.Elements()
+		sidx, statement := bsoncore.AppendDocumentStart(nil)
+		for _, e := range elems {
+			if e.Key() == "q" {
+				statement = bsoncore.AppendDocumentElement(statement, "q", bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", k.id)))
+			} else {
+				statement = append(statement, e...)
+			}
 		}
+		statement, _ = bsoncore.AppendDocumentEnd(statement, sidx)
+		list = bsoncore.AppendDocumentElement(list, strconv.Itoa(i), statement)
 	}
-	newStatement, _ = bsoncore.AppendDocumentEnd(newStatement, idx)
+	list, _ = bsoncore.AppendArrayEnd(list, idx)
 
+	// The statements go in the body whichever way they came (a document sequence is left out).
 	bodyElems, _ := body.Elements()
 	idx, newBody := bsoncore.AppendDocumentStart(nil)
 	for _, e := range bodyElems {
-		if e.Key() == "updates" {
-			newBody = bsoncore.BuildArrayElement(newBody, "updates", bsoncore.Value{Type: bsontype.EmbeddedDocument, Data: newStatement})
-		} else {
+		if e.Key() != "updates" {
 			newBody = append(newBody, e...)
 		}
 	}
+	newBody = bsoncore.AppendArrayElement(newBody, "updates", list)
 	newBody, _ = bsoncore.AppendDocumentEnd(newBody, idx)
 	requestID := int32(binary.LittleEndian.Uint32(request[4:8]))
 	return opMsgMessage(requestID, 0, newBody)
+}
+
+// withStatementIndexes gives the write errors of a reply to the kept statements the indexes of
+// those statements in the client's command.
+func withStatementIndexes(reply []byte, kept []keptStatement) []byte {
+	if len(reply) < 21 || opCode(reply) != opMsg || reply[20] != 0 {
+		return reply
+	}
+	doc, rest, ok := bsoncore.ReadDocument(reply[21:])
+	if !ok {
+		return reply
+	}
+	errorsList, ok := doc.Lookup("writeErrors").ArrayOK()
+	if !ok {
+		return reply
+	}
+	values, err := errorsList.Values()
+	if err != nil {
+		return reply
+	}
+	idx, list := bsoncore.AppendArrayStart(nil)
+	for i, v := range values {
+		writeError, ok := v.DocumentOK()
+		if !ok {
+			return reply
+		}
+		at, ok := number(writeError.Lookup("index"))
+		if !ok || at < 0 || int(at) >= len(kept) {
+			return reply
+		}
+		elems, _ := writeError.Elements()
+		eidx, mapped := bsoncore.AppendDocumentStart(nil)
+		for _, e := range elems {
+			if e.Key() == "index" {
+				mapped = bsoncore.AppendInt32Element(mapped, "index", int32(kept[int(at)].index))
+			} else {
+				mapped = append(mapped, e...)
+			}
+		}
+		mapped, _ = bsoncore.AppendDocumentEnd(mapped, eidx)
+		list = bsoncore.AppendDocumentElement(list, strconv.Itoa(i), mapped)
+	}
+	list, _ = bsoncore.AppendArrayEnd(list, idx)
+	elems, _ := doc.Elements()
+	didx, newDoc := bsoncore.AppendDocumentStart(nil)
+	for _, e := range elems {
+		if e.Key() == "writeErrors" {
+			newDoc = bsoncore.AppendArrayElement(newDoc, "writeErrors", list)
+		} else {
+			newDoc = append(newDoc, e...)
+		}
+	}
+	newDoc, _ = bsoncore.AppendDocumentEnd(newDoc, didx)
+	out := append([]byte(nil), reply[:21]...)
+	out = append(out, newDoc...)
+	out = append(out, rest...)
+	binary.LittleEndian.PutUint32(out[0:4], uint32(len(out)))
+	return out
 }
 
 func opMsgMessage(requestID, responseTo int32, body []byte) []byte {

@@ -71,15 +71,16 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 			}
 			continue
 		}
-		done := func([]byte) {
+		done := func(reply []byte) []byte {
 			indexer.after(cmd.name, cmd.db, cmd.collection)
 			reader.after(cmd.name)
+			return reply
 		}
 		// A command that may change documents without the locks: what it may change is forgotten
 		// before it runs and again once it has.
-		forgetting := func(reply []byte) {
-			done(reply)
+		forgetting := func(reply []byte) []byte {
 			known.forgetWrittenBy(cmd, request)
+			return done(reply)
 		}
 		err = files.serving(func() error {
 			switch {
@@ -106,7 +107,7 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 // lockedExchange runs a write command while what it writes is locked, by the fast path for a
 // simple versioned update (pushdown.go) when it applies; the command itself goes to FerretDB as the
 // database's only writer.
-func lockedExchange(client, server net.Conn, request []byte, cmd command, expectReply bool, done func([]byte), writer *sync.Mutex, reader *directReader, known *knownValues) error {
+func lockedExchange(client, server net.Conn, request []byte, cmd command, expectReply bool, done func([]byte) []byte, writer *sync.Mutex, reader *directReader, known *knownValues) error {
 	var fast fastPath
 	if expectReply {
 		var err error
@@ -121,17 +122,16 @@ func lockedExchange(client, server net.Conn, request []byte, cmd command, expect
 	original := done
 	if fast.handled {
 		request = fast.rewritten
-		done = func(reply []byte) {
-			fast.learn(reply)
-			original(reply)
+		done = func(reply []byte) []byte {
+			return original(fast.after(reply))
 		}
 	} else {
 		// Forgotten before it runs and again once it has, while its locks keep fast-path updates
 		// of what it writes waiting: nothing can be learnt of those documents in between.
 		known.forgetWrittenBy(cmd, request)
-		done = func(reply []byte) {
+		done = func(reply []byte) []byte {
 			known.forgetWrittenBy(cmd, request)
-			original(reply)
+			return original(reply)
 		}
 	}
 	writer.Lock()
@@ -141,7 +141,7 @@ func lockedExchange(client, server net.Conn, request []byte, cmd command, expect
 
 // exchange sends the request and relays its replies; done runs once the server has answered
 // (or, for a request without a reply, once it is sent) and before the client sees the answer.
-func exchange(client, server net.Conn, request []byte, expectReply bool, done func(reply []byte)) error {
+func exchange(client, server net.Conn, request []byte, expectReply bool, done func(reply []byte) []byte) error {
 	if _, err := server.Write(request); err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func exchange(client, server net.Conn, request []byte, expectReply bool, done fu
 			return err
 		}
 		if first {
-			done(reply)
+			reply = done(reply)
 		}
 		if _, err := client.Write(reply); err != nil {
 			return err
