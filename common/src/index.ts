@@ -4,3 +4,4 @@ export * from './http';
 export * from './outbox';
 export * from './config';
 export * from './logger';
+export * from './lru-map';

@@ -1,7 +1,15 @@
 import { Subjects, type ListenerStats, type OutboxRelay } from '@ticketing/common';
 
+export interface BulkStats {
+  writes: number;
+  events: number;
+  fellBack: number;
+}
+
 export interface OrdersStats {
   listeners: { [Subjects.TicketCreated]: ListenerStats; [Subjects.TicketUpdated]: ListenerStats };
+  /** ticket:updated events applied many to a write (see TicketUpdatedListener). */
+  bulk: BulkStats;
   outbox: { published: number };
 }
 
@@ -13,13 +21,14 @@ const NONE: ListenerStats = { handled: 0, applied: 0, duplicates: 0, retried: 0,
  */
 export function ordersStats(
   relay: OutboxRelay,
-  listeners: { created?: { stats: ListenerStats }; updated?: { stats: ListenerStats } } = {},
+  listeners: { created?: { stats: ListenerStats }; updated?: { stats: ListenerStats; bulk: BulkStats } } = {},
 ): () => OrdersStats {
   return () => ({
     listeners: {
       [Subjects.TicketCreated]: { ...(listeners.created?.stats ?? NONE) },
       [Subjects.TicketUpdated]: { ...(listeners.updated?.stats ?? NONE) },
     },
+    bulk: { ...(listeners.updated?.bulk ?? { writes: 0, events: 0, fellBack: 0 }) },
     outbox: { published: relay.published },
   });
 }

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { JetStreamBus } from './jetstream-bus';
-import { RecordingListener } from './test-listeners';
+import { BatchingListener, RecordingListener } from './test-listeners';
+import { NotYetError } from './listener';
 import { Subjects } from '../events/subjects';
 import { eventMessageId, type TicketEventData } from '../events/contracts';
 import { startNatsServer, type NatsServerHandle } from '../testing/nats-server';
@@ -39,7 +40,7 @@ describe('JetStream bus and Listener base (real nats-server)', () => {
   });
 
   const publish = (data: TicketEventData) => bus.publish(Subjects.TicketCreated, data, eventMessageId(Subjects.TicketCreated, data));
-  const listen = async (listener: RecordingListener) => {
+  const listen = async <L extends RecordingListener>(listener: L): Promise<L> => {
     opened.push(listener);
     await listener.listen();
     return listener;
@@ -215,6 +216,40 @@ describe('JetStream bus and Listener base (real nats-server)', () => {
     // Pull requests and the consumer's set-up are writes too: a few of those, and far fewer than one per ack.
     expect(writes).toBeLessThanOrEqual(30);
     await waitFor(async () => (await bus.manager.consumers.info(bus.streamName, 'g-acks__ticket_created')).num_ack_pending === 0);
+  });
+
+  it('when a listener takes batches, then the events that arrive together go in one call, each acked on its own', async () => {
+    const events = Array.from({ length: 40 }, () => buildTicketEvent());
+    await Promise.all(events.map(publish));
+    const listener = await listen(new BatchingListener(bus, 'g-batch', async (items) => items.map(() => ({ outcome: undefined }))));
+    await waitFor(() => listener.handledEvents.length === 40);
+    expect(Math.max(...listener.batchSizes)).toBeGreaterThan(1);
+    expect(Math.max(...listener.batchSizes)).toBeLessThanOrEqual(16);
+    expect(listener.handledEvents.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+    expect(listener.stats).toMatchObject({ handled: 40, applied: 40, retried: 0 });
+    await waitFor(async () => (await bus.manager.consumers.info(bus.streamName, 'g-batch__ticket_created')).num_ack_pending === 0);
+  });
+
+  it('when one event of a batch is not applicable yet, then only it is retried; when a whole batch fails, then each of its events is', async () => {
+    const events = Array.from({ length: 10 }, () => buildTicketEvent());
+    const early = events[3].id;
+    let batchesFailed = 0;
+    const listener = await listen(
+      new BatchingListener(bus, 'g-batch-retry', async (items) => {
+        if (batchesFailed++ === 0) throw new Error('database hiccup');
+        return items.map((item) =>
+          item.data.id === early && item.context.deliveryCount < 3 ? { error: new NotYetError('not yet') } : { outcome: undefined },
+        );
+      }),
+    );
+    await Promise.all(events.map(publish));
+    await waitFor(() => listener.handledEvents.length === 10, { timeoutMs: 15_000 });
+    await sleep(300);
+    expect(listener.handledEvents.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
+    const firstBatch = listener.batchSizes[0];
+    // the failed batch's events once each, and the early event twice (deliveries 1 and 2)
+    expect(listener.stats.retried).toBe(firstBatch + (firstBatch > 3 ? 1 : 2));
+    expect(listener.stats.handled).toBe(10);
   });
 
   it('when several copies start at once, then setting up streams and consumers does not fail', async () => {

@@ -40,6 +40,15 @@ export interface ListenerStats {
   deadLettered: number;
 }
 
+/** One event of a batch (see {@link Listener.onBatch}). */
+export interface BatchItem<Data> {
+  data: Data;
+  context: MessageContext;
+}
+
+/** What became of one event of a batch: what its handler would have resolved with, or thrown. */
+export type BatchResult = { outcome: HandlerOutcome } | { error: unknown };
+
 /**
  * The base of every listener. The rules live here, not in each listener:
  * - the payload is parsed and validated against its subject's schema; a bad one is dead-lettered;
@@ -52,8 +61,14 @@ export abstract class Listener<E extends AnyEvent> {
   abstract readonly queueGroupName: string;
   /** Events of this subject handled at once by this copy of the service. */
   protected readonly concurrency: number = 32;
+  /**
+   * Above 1, the events that arrive together (in one turn of the event loop, up to this many)
+   * go to {@link onBatch} at once; each is still acknowledged, retried or dead-lettered on its own.
+   */
+  protected readonly batchSize: number = 1;
   readonly stats: ListenerStats = { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
   private subscription?: Subscription;
+  private waiting: { item: BatchItem<E['data']>; settle: (result: BatchResult) => void }[] = [];
 
   constructor(
     protected readonly bus: Bus,
@@ -61,6 +76,26 @@ export abstract class Listener<E extends AnyEvent> {
   ) {}
 
   protected abstract onMessage(data: E['data'], context: MessageContext): Promise<HandlerOutcome>;
+
+  /**
+   * Handles several events at once, when `batchSize` is above 1: one result per item, in order.
+   * By default each goes to `onMessage`. An override that throws fails every item of the batch.
+   */
+  protected onBatch(items: BatchItem<E['data']>[]): Promise<BatchResult[]> {
+    return Promise.all(items.map((item) => this.settle(() => this.onMessage(item.data, item.context))));
+  }
+
+  /** Runs a handler of one event and says what became of it, instead of throwing. */
+  protected settle(handle: () => Promise<HandlerOutcome>): Promise<BatchResult> {
+    try {
+      return handle().then(
+        (outcome) => ({ outcome }),
+        (error: unknown) => ({ error }),
+      );
+    } catch (error) {
+      return Promise.resolve({ error });
+    }
+  }
 
   /** Creates (or joins) the group's durable consumer and starts handling events. */
   async listen(): Promise<void> {
@@ -85,18 +120,15 @@ export abstract class Listener<E extends AnyEvent> {
       await this.deadLetter(delivery, `malformed event: ${parsed.reason}`, logger);
       return;
     }
-    try {
-      const outcome = await this.onMessage(parsed.data as E['data'], {
-        subject: delivery.subject,
-        sequence: delivery.sequence,
-        deliveryCount: delivery.deliveryCount,
-        logger,
-      });
+    const context = { subject: delivery.subject, sequence: delivery.sequence, deliveryCount: delivery.deliveryCount, logger };
+    const result = await this.handle({ data: parsed.data as E['data'], context });
+    if ('outcome' in result) {
       this.stats.handled++;
-      if (outcome === 'duplicate') this.stats.duplicates++;
+      if (result.outcome === 'duplicate') this.stats.duplicates++;
       else this.stats.applied++;
       delivery.ack();
-    } catch (err) {
+    } else {
+      const err = result.error;
       const notYet = err instanceof NotYetError;
       if (delivery.deliveryCount >= this.bus.maxDeliver) {
         const why = err instanceof Error ? err.message : String(err);
@@ -109,6 +141,28 @@ export abstract class Listener<E extends AnyEvent> {
       this.stats.retried++;
       delivery.retry(delay);
     }
+  }
+
+  /** The event's handler, alone or with the others waiting in this turn (see `batchSize`). */
+  private handle(item: BatchItem<E['data']>): Promise<BatchResult> {
+    if (this.batchSize <= 1) return this.settle(() => this.onMessage(item.data, item.context));
+    return new Promise((settle) => {
+      this.waiting.push({ item, settle });
+      if (this.waiting.length === 1) setImmediate(() => this.runBatch());
+      else if (this.waiting.length >= this.batchSize) this.runBatch();
+    });
+  }
+
+  private runBatch(): void {
+    const batch = this.waiting;
+    if (batch.length === 0) return;
+    this.waiting = [];
+    this.onBatch(batch.map((w) => w.item)).then(
+      (results) => {
+        batch.forEach((w, i) => w.settle(results[i] ?? { error: new Error('onBatch gave no result for this event') }));
+      },
+      (error: unknown) => batch.forEach((w) => w.settle({ error })),
+    );
   }
 
   private async deadLetter(delivery: Delivery, reason: string, logger: Logger): Promise<void> {

@@ -1,4 +1,4 @@
-import { Listener, type HandlerOutcome, type MessageContext } from './listener';
+import { Listener, type BatchItem, type BatchResult, type HandlerOutcome, type MessageContext } from './listener';
 import type { Bus } from './types';
 import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
 import { Subjects } from '../events/subjects';
@@ -18,5 +18,26 @@ export class RecordingListener extends Listener<TicketCreatedEvent> {
     const outcome = await this.behaviour(data, ctx);
     this.handledEvents.push(data);
     return outcome;
+  }
+}
+
+/** A listener for bus tests that handles events in batches: records each batch's size. */
+export class BatchingListener extends RecordingListener {
+  protected override readonly batchSize = 16;
+  readonly batchSizes: number[] = [];
+  constructor(
+    bus: Bus,
+    queueGroupName: string,
+    private readonly batchBehaviour: (items: BatchItem<TicketEventData>[]) => Promise<BatchResult[]>,
+  ) {
+    super(bus, queueGroupName);
+  }
+  protected override async onBatch(items: BatchItem<TicketEventData>[]): Promise<BatchResult[]> {
+    this.batchSizes.push(items.length);
+    const results = await this.batchBehaviour(items);
+    results.forEach((r, i) => {
+      if ('outcome' in r) this.handledEvents.push(items[i].data);
+    });
+    return results;
   }
 }

@@ -121,6 +121,29 @@ describe('ticket replica listeners (real nats-server and MongoDB-protocol server
     for (const t of tickets) expect(await replica(t.id)).toMatchObject({ price: 60, version: 6 });
   });
 
+  it('when the next versions of tickets this copy replicated arrive together, then they go in bulk writes, each applied once, in order', async () => {
+    const tickets = Array.from({ length: 20 }, () => buildTicketEvent({ price: 1 }));
+    await Promise.all(tickets.map((t) => publishTicketEvent(h.bus, Subjects.TicketCreated, t)));
+    await Promise.all(tickets.map((t) => replicaAt(t.id, 0)));
+    await Promise.all(tickets.map((t) => publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...t, version: 1, price: 10 })));
+    await Promise.all(tickets.map((t) => replicaAt(t.id, 1)));
+    const before = { ...updated.stats };
+    const bulkBefore = { ...updated.bulk };
+
+    for (const version of [2, 3, 4]) {
+      await Promise.all(tickets.map((t) => publishTicketEvent(h.bus, Subjects.TicketUpdated, { ...t, version, price: version * 10 })));
+    }
+
+    await Promise.all(tickets.map((t) => replicaAt(t.id, 4)));
+    for (const t of tickets) expect(await replica(t.id)).toMatchObject({ price: 40, version: 4 });
+    await waitFor(() => updated.stats.handled === before.handled + 60);
+    expect(updated.stats.applied - before.applied).toBe(60);
+    expect(updated.stats.duplicates).toBe(before.duplicates);
+    expect(updated.bulk.events - bulkBefore.events).toBeGreaterThan(0);
+    expect(updated.bulk.writes - bulkBefore.writes).toBeLessThan(updated.bulk.events - bulkBefore.events);
+    expect(updated.bulk.fellBack).toBe(bulkBefore.fellBack);
+  });
+
   it('when all is applied, then nothing is left unacknowledged on either durable consumer', async () => {
     await sleep(200);
     for (const durable of ['orders-service__ticket_created', 'orders-service__ticket_updated']) {

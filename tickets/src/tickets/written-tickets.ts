@@ -1,3 +1,4 @@
+import { LruMap } from '@ticketing/common';
 import type { TicketRecord } from './ticket.model';
 
 /**
@@ -8,24 +9,18 @@ import type { TicketRecord } from './ticket.model';
  * here. Bounded: the least recently used entries go first.
  */
 export class WrittenTickets {
-  private readonly records = new Map<string, TicketRecord>();
+  private readonly records: LruMap<string, TicketRecord>;
 
-  constructor(readonly capacity = 10_000) {}
+  constructor(readonly capacity = 10_000) {
+    this.records = new LruMap(capacity);
+  }
 
   get(id: string): TicketRecord | undefined {
-    const record = this.records.get(id);
-    if (record) {
-      this.records.delete(id);
-      this.records.set(id, record);
-    }
-    return record;
+    return this.records.get(id);
   }
 
   remember(record: TicketRecord): void {
-    const id = String(record._id);
-    this.records.delete(id);
-    this.records.set(id, record);
-    if (this.records.size > this.capacity) this.records.delete(this.records.keys().next().value!);
+    this.records.set(String(record._id), record);
   }
 
   forget(id: string): void {
