@@ -78,11 +78,12 @@ export abstract class Listener<E extends AnyEvent> {
   protected abstract onMessage(data: E['data'], context: MessageContext): Promise<HandlerOutcome>;
 
   /**
-   * Handles several events at once, when `batchSize` is above 1: one result per item, in order.
-   * By default each goes to `onMessage`. An override that throws fails every item of the batch.
+   * Handles several events at once, when `batchSize` is above 1: one promise of a result per item,
+   * in order, each settling as soon as that event is done (its delivery is acknowledged or handed
+   * back then, not when the whole batch is). By default each goes to `onMessage`.
    */
-  protected onBatch(items: BatchItem<E['data']>[]): Promise<BatchResult[]> {
-    return Promise.all(items.map((item) => this.settle(() => this.onMessage(item.data, item.context))));
+  protected onBatch(items: BatchItem<E['data']>[]): Promise<BatchResult>[] {
+    return items.map((item) => this.settle(() => this.onMessage(item.data, item.context)));
   }
 
   /** Runs a handler of one event and says what became of it, instead of throwing. */
@@ -157,12 +158,16 @@ export abstract class Listener<E extends AnyEvent> {
     const batch = this.waiting;
     if (batch.length === 0) return;
     this.waiting = [];
-    this.onBatch(batch.map((w) => w.item)).then(
-      (results) => {
-        batch.forEach((w, i) => w.settle(results[i] ?? { error: new Error('onBatch gave no result for this event') }));
-      },
-      (error: unknown) => batch.forEach((w) => w.settle({ error })),
-    );
+    let results: Promise<BatchResult>[];
+    try {
+      results = this.onBatch(batch.map((w) => w.item));
+    } catch (error) {
+      results = batch.map(() => Promise.resolve({ error }));
+    }
+    batch.forEach((w, i) => {
+      const result = results[i] ?? Promise.resolve({ error: new Error('onBatch gave no result for this event') });
+      result.then(w.settle, (error: unknown) => w.settle({ error }));
+    });
   }
 
   private async deadLetter(delivery: Delivery, reason: string, logger: Logger): Promise<void> {

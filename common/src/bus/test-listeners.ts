@@ -32,12 +32,14 @@ export class BatchingListener extends RecordingListener {
   ) {
     super(bus, queueGroupName);
   }
-  protected override async onBatch(items: BatchItem<TicketEventData>[]): Promise<BatchResult[]> {
+  protected override onBatch(items: BatchItem<TicketEventData>[]): Promise<BatchResult>[] {
     this.batchSizes.push(items.length);
-    const results = await this.batchBehaviour(items);
-    results.forEach((r, i) => {
-      if ('outcome' in r) this.handledEvents.push(items[i].data);
+    const results = this.batchBehaviour(items).then((all) => {
+      all.forEach((r, i) => {
+        if ('outcome' in r) this.handledEvents.push(items[i].data);
+      });
+      return all;
     });
-    return results;
+    return items.map((_, i) => results.then((all) => all[i]));
   }
 }

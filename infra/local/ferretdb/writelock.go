@@ -263,10 +263,15 @@ const maxStatements = 50
 // FerretDB's 100 connections and wait for each other the same way one too large command does.
 const statementsInFlight = 60
 
+// semaphore hands out units first come, first served: a command of many statements waits for
+// its turn, not until no command of one statement is left wanting (unfair, a bulk of 16 waited up
+// to 0.9 s behind a stream of single updates).
 type semaphore struct {
 	mu    sync.Mutex
 	freed *sync.Cond
 	left  int
+	// issued numbers the callers of acquire; serving is the one whose turn it is.
+	issued, serving uint64
 }
 
 func newSemaphore(size int) *semaphore {
@@ -278,10 +283,14 @@ func newSemaphore(size int) *semaphore {
 func (s *semaphore) acquire(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for s.left < n {
+	turn := s.issued
+	s.issued++
+	for s.serving != turn || s.left < n {
 		s.freed.Wait()
 	}
 	s.left -= n
+	s.serving++
+	s.freed.Broadcast() // the next in line may go on too
 }
 
 func (s *semaphore) release(n int) {

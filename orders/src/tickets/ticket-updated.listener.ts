@@ -59,53 +59,48 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     throw new NotYetError(`ticket ${data.id} v${data.version}: replica is at v${replica.version}, waiting for v${data.version - 1}`);
   }
 
-  protected override async onBatch(items: BatchItem<TicketEventData>[]): Promise<BatchResult[]> {
+  protected override onBatch(items: BatchItem<TicketEventData>[]): Promise<BatchResult>[] {
     // In the bulk: at most one event per ticket, each the next version of what this copy wrote.
-    const bulk: number[] = [];
-    const alone: number[] = [];
+    // The others go one by one, each acknowledged as soon as it is done.
     const inBulk = new Set<string>();
+    const bulk: number[] = [];
     items.forEach(({ data }, i) => {
       if (!inBulk.has(data.id) && this.applied.get(data.id) === data.version - 1) {
         inBulk.add(data.id);
         bulk.push(i);
-      } else alone.push(i);
-    });
-    const results: BatchResult[] = new Array(items.length);
-    const oneByOne = (indexes: number[]) =>
-      Promise.all(indexes.map(async (i) => (results[i] = await this.settle(() => this.onMessage(items[i].data, items[i].context)))));
-    const others = oneByOne(alone);
-    if (bulk.length > 0) {
-      try {
-        const { matchedCount } = await Ticket.collection.bulkWrite(
-          bulk.map((i) => ({
-            updateOne: {
-              filter: { _id: new Types.ObjectId(items[i].data.id), version: items[i].data.version - 1 },
-              update: this.change(items[i].data),
-            },
-          })),
-          { ordered: false },
-        );
-        this.bulk.writes++;
-        if (matchedCount === bulk.length) {
-          this.bulk.events += bulk.length;
-          for (const i of bulk) {
-            this.applied.set(items[i].data.id, items[i].data.version);
-            results[i] = { outcome: 'applied' };
-          }
-        } else {
-          // Some replica was not where this copy last saw it (another copy was given the same
-          // event again). Each event is decided alone; one the bulk did apply is then taken for a
-          // duplicate: acknowledged all the same, only counted as such.
-          this.bulk.fellBack++;
-          items[0].context.logger.warn('ticket:updated batch fell back to one by one', { events: bulk.length, applied: matchedCount });
-          await oneByOne(bulk);
-        }
-      } catch (error) {
-        for (const i of bulk) results[i] = { error };
       }
+    });
+    if (bulk.length < 2) return items.map((item) => this.settle(() => this.onMessage(item.data, item.context)));
+    const bulkResults = this.applyInBulk(bulk.map((i) => items[i]));
+    return items.map((item, i) => {
+      const at = bulk.indexOf(i);
+      return at >= 0 ? bulkResults.then((results) => results[at]) : this.settle(() => this.onMessage(item.data, item.context));
+    });
+  }
+
+  private async applyInBulk(items: BatchItem<TicketEventData>[]): Promise<BatchResult[]> {
+    try {
+      const { matchedCount } = await Ticket.collection.bulkWrite(
+        items.map(({ data }) => ({
+          updateOne: { filter: { _id: new Types.ObjectId(data.id), version: data.version - 1 }, update: this.change(data) },
+        })),
+        { ordered: false },
+      );
+      this.bulk.writes++;
+      if (matchedCount === items.length) {
+        this.bulk.events += items.length;
+        for (const { data } of items) this.applied.set(data.id, data.version);
+        return items.map(() => ({ outcome: 'applied' }));
+      }
+      // Some replica was not where this copy last saw it (another copy was given the same event
+      // again). Each event is decided alone; one the bulk did apply is then taken for a duplicate:
+      // acknowledged all the same, only counted as such.
+      this.bulk.fellBack++;
+      items[0].context.logger.warn('ticket:updated batch fell back to one by one', { events: items.length, applied: matchedCount });
+      return await Promise.all(items.map(({ data, context }) => this.settle(() => this.onMessage(data, context))));
+    } catch (error) {
+      return items.map(() => ({ error }));
     }
-    await others;
-    return results;
   }
 
   private change(data: TicketEventData) {
