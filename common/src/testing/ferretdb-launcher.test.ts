@@ -144,7 +144,10 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       for (const [i, _id] of ids.entries()) {
         const successes = landed[i];
         expect(await col.findOne({ _id })).toEqual({ _id, v: successes, n: successes });
-        expect(successes).toBeGreaterThan(15);
+        // Each of a client's 15 tries either lands or lost to one that landed meanwhile: at least
+        // 15 land. (It said more than 15, which six clients in lockstep need not give: it failed
+        // once on Node 22 with exactly 15.)
+        expect(successes).toBeGreaterThanOrEqual(15);
       }
     });
   });
