@@ -130,7 +130,7 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       const ids = [1, new mongoose.mongo.Double(1), mongoose.mongo.Long.fromNumber(1)];
       const successes = await versionedUpdates(col, 12, 15, { idFor: (client) => ids[client % 3] });
       expect(await col.findOne({ _id: 1 })).toEqual({ _id: 1, v: successes, n: successes });
-      expect(successes).toBeGreaterThan(15);
+      expect(successes).toBeGreaterThanOrEqual(15); // the floor: each client's try lands or loses to one that did
     });
   });
 

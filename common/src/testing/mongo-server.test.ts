@@ -19,7 +19,7 @@ describe('the MongoDB-protocol server used by tests', () => {
       const final = await col.findOne({ _id: 1 });
       // each success moved v by exactly one: two winners for the same v would leave v < successes
       expect(final).toEqual({ _id: 1, v: successes, n: successes });
-      expect(successes).toBeGreaterThan(15);
+      expect(successes).toBeGreaterThanOrEqual(15); // the floor: each client's try lands or loses to one that did
     } finally {
       await client.close();
     }
