@@ -3,3 +3,4 @@ export * from './retry-policy';
 export * from './listener';
 export * from './publisher';
 export * from './jetstream-bus';
+export * from './same-turn';

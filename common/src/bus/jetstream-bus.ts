@@ -14,7 +14,7 @@ import {
 } from '@nats-io/jetstream';
 import { ALL_SUBJECTS } from '../events/subjects';
 import { silentLogger, type Logger } from '../logger';
-import { SameTurn } from './same-turn';
+import { SameTurn, runEach } from './same-turn';
 import type { Bus, ConsumeSpec, DeadLetter, Delivery, Subscription } from './types';
 
 export interface JetStreamBusOptions {
@@ -51,7 +51,7 @@ export class JetStreamBus implements Bus {
   private readonly subscriptions = new Set<Subscription>();
   private connected = true;
   /** Publications and acks leave together, once per turn of the event loop (see SameTurn). */
-  private readonly sameTurn: SameTurn;
+  private readonly sameTurn: SameTurn<() => void>;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -61,7 +61,7 @@ export class JetStreamBus implements Bus {
     private readonly logger: Logger,
   ) {
     this.maxDeliver = options.maxDeliver;
-    this.sameTurn = new SameTurn((err) => this.logger.warn('bus: could not send', { err }));
+    this.sameTurn = new SameTurn(runEach((err) => this.logger.warn('bus: could not send', { err })));
     void this.watchStatus();
   }
 

@@ -2,6 +2,7 @@ import type { AnyEvent } from '../events/contracts';
 import { describeSchemaError, eventSchemas } from '../events/contracts';
 import { silentLogger, type Logger } from '../logger';
 import { FAILURE_RETRY, OUT_OF_ORDER_RETRY, retryDelay } from './retry-policy';
+import { SameTurn } from './same-turn';
 import type { Bus, Delivery, Subscription } from './types';
 
 export interface MessageContext {
@@ -49,6 +50,9 @@ export interface BatchItem<Data> {
 /** What became of one event of a batch: what its handler would have resolved with, or thrown. */
 export type BatchResult = { outcome: HandlerOutcome } | { error: unknown };
 
+/** An event waiting for its batch, and how to give it its result. */
+type Waiting<Data> = { item: BatchItem<Data>; settle: (result: BatchResult) => void };
+
 /**
  * The base of every listener. The rules live here, not in each listener:
  * - the payload is parsed and validated against its subject's schema; a bad one is dead-lettered;
@@ -68,7 +72,8 @@ export abstract class Listener<E extends AnyEvent> {
   protected readonly batchSize: number = 1;
   readonly stats: ListenerStats = { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
   private subscription?: Subscription;
-  private waiting: { item: BatchItem<E['data']>; settle: (result: BatchResult) => void }[] = [];
+  // Of unknown data, so that a Listener<SomeEvent> is still a Listener<AnyEvent> to TypeScript.
+  private batches?: SameTurn<Waiting<unknown>>;
 
   constructor(
     protected readonly bus: Bus,
@@ -147,20 +152,15 @@ export abstract class Listener<E extends AnyEvent> {
   /** The event's handler, alone or with the others waiting in this turn (see `batchSize`). */
   private handle(item: BatchItem<E['data']>): Promise<BatchResult> {
     if (this.batchSize <= 1) return this.settle(() => this.onMessage(item.data, item.context));
-    return new Promise((settle) => {
-      this.waiting.push({ item, settle });
-      if (this.waiting.length === 1) setImmediate(() => this.runBatch());
-      else if (this.waiting.length >= this.batchSize) this.runBatch();
-    });
+    // Made on first use: a subclass's batchSize is set after this constructor has run.
+    this.batches ??= new SameTurn((batch) => this.runBatch(batch), this.batchSize);
+    return new Promise((settle) => this.batches!.add({ item, settle }));
   }
 
-  private runBatch(): void {
-    const batch = this.waiting;
-    if (batch.length === 0) return;
-    this.waiting = [];
+  private runBatch(batch: Waiting<unknown>[]): void {
     let results: Promise<BatchResult>[];
     try {
-      results = this.onBatch(batch.map((w) => w.item));
+      results = this.onBatch(batch.map((w) => w.item as BatchItem<E['data']>));
     } catch (error) {
       results = batch.map(() => Promise.resolve({ error }));
     }

@@ -1,4 +1,4 @@
-import { SameTurn } from './same-turn';
+import { SameTurn, runEach } from './same-turn';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -6,7 +6,7 @@ describe('SameTurn', () => {
   it('when tasks are added from separate callbacks of one turn, then they run together, in order, in a later turn', async () => {
     const ran: number[][] = [];
     let batch: number[] = [];
-    const turn = new SameTurn(() => undefined);
+    const turn = new SameTurn<() => void>(runEach(() => undefined));
     // Each immediate is a callback of its own (microtasks run between them), as I/O callbacks are.
     await Promise.all(
       [1, 2, 3].map(
@@ -32,7 +32,7 @@ describe('SameTurn', () => {
   it('when a task throws, then the error is reported and the tasks after it still run', async () => {
     const errors: unknown[] = [];
     const ran: string[] = [];
-    const turn = new SameTurn((err) => errors.push(err));
+    const turn = new SameTurn<() => void>(runEach((err) => errors.push(err)));
     turn.add(() => ran.push('a'));
     turn.add(() => {
       throw new Error('closed');
@@ -45,7 +45,7 @@ describe('SameTurn', () => {
 
   it('when flushed, then waiting tasks run at once and not again later', async () => {
     const ran: string[] = [];
-    const turn = new SameTurn(() => undefined);
+    const turn = new SameTurn<() => void>(runEach(() => undefined));
     turn.add(() => ran.push('a'));
     turn.flush();
     expect(ran).toEqual(['a']);

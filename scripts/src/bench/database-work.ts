@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { SameTurn } from '@ticketing/common';
 
 /**
  * The database work of one end-to-end ticket update, and nothing else (no HTTP, no bus, no
@@ -48,28 +49,20 @@ export async function benchDatabaseWork(server: (database: string) => string, up
 
 /** Versioned updates of one turn sent as one unordered bulk; each resolves true if the whole bulk applied. */
 function sameTurnBulk(collection: mongoose.mongo.Collection) {
-  let waiting: {
-    filter: mongoose.mongo.Filter<mongoose.mongo.Document>;
-    update: mongoose.mongo.UpdateFilter<mongoose.mongo.Document>;
-    done: (applied: boolean) => void;
-    fail: (err: unknown) => void;
-  }[] = [];
-  const send = () => {
-    const batch = waiting;
-    waiting = [];
+  type Update = {
+    updateOne: { filter: mongoose.mongo.Filter<mongoose.mongo.Document>; update: mongoose.mongo.UpdateFilter<mongoose.mongo.Document> };
+  };
+  const bulks = new SameTurn<{ op: Update; done: (applied: boolean) => void; fail: (err: unknown) => void }>((batch) => {
     collection
       .bulkWrite(
-        batch.map(({ filter, update }) => ({ updateOne: { filter, update } })),
+        batch.map((w) => w.op),
         { ordered: false },
       )
       .then(
         ({ matchedCount }) => batch.forEach((w) => w.done(matchedCount === batch.length)),
         (err: unknown) => batch.forEach((w) => w.fail(err)),
       );
-  };
-  return (filter: mongoose.mongo.Filter<mongoose.mongo.Document>, update: mongoose.mongo.UpdateFilter<mongoose.mongo.Document>) =>
-    new Promise<boolean>((done, fail) => {
-      waiting.push({ filter, update, done, fail });
-      if (waiting.length === 1) setImmediate(send);
-    });
+  });
+  return (filter: Update['updateOne']['filter'], update: Update['updateOne']['update']) =>
+    new Promise<boolean>((done, fail) => bulks.add({ op: { updateOne: { filter, update } }, done, fail }));
 }
