@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sync"
 
-	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
@@ -18,8 +17,8 @@ import (
 // end). Now:
 //   - a command of one statement that names its document by _id (the services' versioned updates)
 //     locks that document, and shares its collection with the others;
-//   - a bulk of versioned updates, each statement naming its document by _id, locks those
-//     documents (versionedBulkKeys);
+//   - so does a bulk of versioned updates, each statement naming its document by _id, with those
+//     documents (documentKeys);
 //   - any other write command locks its whole collection, as before. Commands of many statements
 //     (the outbox clean-up) were tried with a lock per document too: FerretDB then used half again
 //     as much CPU per update end to end, and throughput fell by a third;
@@ -95,11 +94,7 @@ func (c *collectionLock) lockDocument(key string) func() {
 // above); run gets the database's writer lock, to hold only while it writes.
 func (w *writeLocks) holding(cmd command, request []byte, run func(writer *sync.Mutex) error) error {
 	c, writer := w.of(cmd.db, cmd.collection)
-	if key, ok := documentKey(request); ok {
-		c.whole.RLock()
-		defer c.whole.RUnlock()
-		defer c.lockDocument(key)()
-	} else if keys, ok := versionedBulkKeys(request); ok {
+	if keys, ok := documentKeys(request); ok {
 		c.whole.RLock()
 		defer c.whole.RUnlock()
 		// In one order for every command, so that two bulks never each wait for the other.
@@ -116,87 +111,47 @@ func (w *writeLocks) holding(cmd command, request []byte, run func(writer *sync.
 	return run(writer)
 }
 
-// documentKey returns the key of the document an update or delete command of one statement
-// writes when that statement names it by _id ({_id: scalar, field: scalar, ...}); false for any
+// documentKeys returns the keys of the documents an update or delete command writes, sorted and
+// each once, when every statement names its document by _id ({_id: scalar, field: scalar, ...}),
+// none is an upsert or a multi-document update, and either there is one statement or one at least
+// is versioned (has a field besides _id): such a command locks only its documents; false for any
 // other command, which then locks its whole collection.
-func documentKey(request []byte) (string, bool) {
-	_, _, statement, ok := soleStatement(request)
-	if !ok {
-		return "", false
-	}
-	filter, ok := statement.Lookup("q").DocumentOK()
-	if !ok {
-		return "", false
-	}
-	id, _, ok := splitFilter(filter)
-	if !ok {
-		return "", false
-	}
-	return idKey(id), true
-}
-
-// versionedBulkKeys returns the keys of the documents a bulk of versioned updates names, sorted
-// and each once, when every statement names its document by _id and one at least is versioned
-// ({_id, field: scalar...}): such a bulk (a replica applying a batch of events) locks only its
-// documents. Locking its whole collection made it and the single versioned updates of the same
-// collection (another copy's events) wait for each other by turns: with two copies of orders, a
-// stress run's replicas fell seconds behind.
 //
-// One statement sent as a document sequence (the driver's bulkWrite of one operation) is not the
-// shape documentKey reads: it too locks only its document here, versioned or not, as a single
-// update in the body does.
-func versionedBulkKeys(request []byte) ([]string, bool) {
-	_, statements, ok := updateStatements(request)
-	if !ok {
+// A bulk of versioned updates is a replica applying a batch of events: locking its whole
+// collection made it and the single versioned updates of the same collection (another copy's
+// events) wait for each other by turns, and with two copies of orders a stress run's replicas fell
+// seconds behind. A bulk of statements by _id alone (the outbox clean-up) still locks its
+// collection: with a lock per document, FerretDB used half again as much CPU end to end.
+func documentKeys(request []byte) ([]string, bool) {
+	_, _, statements, ok := commandStatements(request)
+	if !ok || !oneDocumentEach(statements) {
 		return nil, false
 	}
-	versioned := false
-	keys := make([]string, 0, len(statements))
+	keys, versioned, ok := statementKeys(statements)
+	if !ok || !(versioned || len(statements) == 1) {
+		return nil, false
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys), true
+}
+
+// statementKeys returns the idKey of the _id each statement's filter names, and whether one at
+// least is versioned (names a field besides _id); false if one does not name a single _id.
+func statementKeys(statements []bsoncore.Document) (keys []string, versioned, ok bool) {
+	keys = make([]string, 0, len(statements))
 	for _, statement := range statements {
 		filter, ok := statement.Lookup("q").DocumentOK()
 		if !ok {
-			return nil, false
+			return nil, false, false
 		}
 		id, conditions, ok := splitFilter(filter)
 		if !ok {
-			return nil, false
+			return nil, false, false
 		}
 		versioned = versioned || len(conditions) > 0
 		keys = append(keys, idKey(id))
 	}
-	slices.Sort(keys)
-	return slices.Compact(keys), versioned || len(statements) == 1
-}
-
-// soleStatement returns the name, the body and the statement of an update or delete command of
-// exactly one statement that is not an upsert, sent in the simple shape the services' drivers use
-// for one statement (no document sequence, no checksum); false for anything else.
-func soleStatement(request []byte) (name string, body, statement bsoncore.Document, ok bool) {
-	if opCode(request) != opMsg || flags(request)&^2 != 0 || len(request) < 21 || request[20] != 0 { // moreToCome is fine
-		return "", nil, nil, false
-	}
-	body, rest, ok := bsoncore.ReadDocument(request[21:])
-	if !ok || len(rest) != 0 {
-		return "", nil, nil, false
-	}
-	elems, err := body.Elements()
-	if err != nil || len(elems) == 0 || statementsField[elems[0].Key()] == "" {
-		return "", nil, nil, false
-	}
-	name = elems[0].Key()
-	list, ok := body.Lookup(statementsField[name]).ArrayOK()
-	if !ok {
-		return "", nil, nil, false
-	}
-	values, err := list.Values()
-	if err != nil || len(values) != 1 {
-		return "", nil, nil, false
-	}
-	statement, ok = values[0].DocumentOK()
-	if !ok || statement.Lookup("upsert").Equal(bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}) {
-		return "", nil, nil, false
-	}
-	return name, body, statement, true
+	return keys, versioned, true
 }
 
 // idKey is the same for two _id values MongoDB takes as equal: numbers by value, whatever their

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
 	"strings"
 	"sync"
 
@@ -65,14 +64,14 @@ func (k *knownValues) decide(db, collection string, id bsoncore.Value, condition
 }
 
 // learn is told of a fast-path update that matched (its filter's conditions held) and that FerretDB
-// says it applied. If it was a plain $set of top-level fields, the document's named fields are now
-// known; anything else makes it forgotten.
+// says it applied. If it named fields besides _id and was a plain $set of top-level fields, the
+// document's named fields are now known; anything else makes it forgotten.
 func (k *knownValues) learn(db, collection string, id bsoncore.Value, conditions []bsoncore.Element, update bsoncore.Value, generation uint64) {
 	key := idKey(id)
 	set, ok := plainSet(update)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !ok || k.generation != generation {
+	if !ok || len(conditions) == 0 || k.generation != generation {
 		k.forgetDocumentLocked(db, collection, key)
 		return
 	}
@@ -83,9 +82,6 @@ func (k *knownValues) learn(db, collection string, id bsoncore.Value, conditions
 		k.collections[ns] = docs
 	}
 	fields := docs[key]
-	if fields == nil && len(conditions) == 0 {
-		return // nothing named, nothing to keep
-	}
 	if fields == nil {
 		if k.count >= maxKnownDocuments {
 			docs = map[string]map[string]bsoncore.Value{}
@@ -170,8 +166,9 @@ func (k *knownValues) forgetWrittenBy(cmd command, request []byte) {
 	case cmd.name == "" || (cmd.db == "admin" && !readOnly[cmd.name]):
 		k.forgetDatabase("")
 	case statementsField[cmd.name] != "":
-		keys, ok := statementIDs(request, statementsField[cmd.name])
-		if !ok {
+		_, _, statements, ok := commandStatements(request)
+		keys, _, named := statementKeys(statements)
+		if !ok || !named {
 			k.forgetCollection(cmd.db, cmd.collection)
 			return
 		}
@@ -183,82 +180,6 @@ func (k *knownValues) forgetWrittenBy(cmd command, request []byte) {
 	case !readOnly[cmd.name]:
 		k.forgetDatabase(cmd.db)
 	}
-}
-
-// statementIDs returns the idKey of the _id every statement's filter names, from the body's
-// list or from a document sequence; false if one does not name a single _id.
-func statementIDs(msg []byte, field string) ([]string, bool) {
-	if opCode(msg) != opMsg || len(msg) < 21 {
-		return nil, false
-	}
-	var keys []string
-	add := func(statement bsoncore.Document) bool {
-		filter, ok := statement.Lookup("q").DocumentOK()
-		if !ok {
-			return false
-		}
-		id, _, ok := splitFilter(filter)
-		if !ok {
-			return false
-		}
-		keys = append(keys, idKey(id))
-		return true
-	}
-	body := msg[20:]
-	if flags(msg)&1 != 0 && len(body) >= 4 {
-		body = body[:len(body)-4]
-	}
-	for len(body) > 0 {
-		kind := body[0]
-		body = body[1:]
-		switch kind {
-		case 0:
-			doc, rest, ok := bsoncore.ReadDocument(body)
-			if !ok {
-				return nil, false
-			}
-			body = rest
-			if list, ok := doc.Lookup(field).ArrayOK(); ok {
-				values, err := list.Values()
-				if err != nil {
-					return nil, false
-				}
-				for _, v := range values {
-					statement, ok := v.DocumentOK()
-					if !ok || !add(statement) {
-						return nil, false
-					}
-				}
-			}
-		case 1:
-			if len(body) < 4 {
-				return nil, false
-			}
-			size := int(binary.LittleEndian.Uint32(body))
-			if size < 4 || size > len(body) {
-				return nil, false
-			}
-			section := body[4:size]
-			body = body[size:]
-			end := strings.IndexByte(string(section), 0)
-			if end < 0 {
-				return nil, false
-			}
-			if string(section[:end]) != field {
-				continue
-			}
-			for docs := section[end+1:]; len(docs) > 0; {
-				statement, rest, ok := bsoncore.ReadDocument(docs)
-				if !ok || !add(statement) {
-					return nil, false
-				}
-				docs = rest
-			}
-		default:
-			return nil, false
-		}
-	}
-	return keys, true
 }
 
 // plainSet returns the fields of an update that is exactly {$set: {field: value, ...}} with plain

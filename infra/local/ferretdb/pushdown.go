@@ -48,8 +48,8 @@ type keptStatement struct {
 // document's lock) or many (a replica's batch, under its collection's lock); statements that do
 // not match are left out, the others are sent by _id alone.
 func fastUpdate(server net.Conn, request []byte, reader *directReader, known *knownValues) (fastPath, error) {
-	body, statements, ok := updateStatements(request)
-	if !ok {
+	name, body, statements, ok := commandStatements(request)
+	if !ok || name != "update" || !oneDocumentEach(statements) {
 		return fastPath{}, nil
 	}
 	collection, ok := body.Lookup("update").StringValueOK()
@@ -86,8 +86,6 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 				continue
 			}
 			keep.generation = generation
-		} else {
-			_, _, keep.generation = known.decide(db, collection, id, nil)
 		}
 		kept = append(kept, keep)
 	}
@@ -117,65 +115,71 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 	}, nil
 }
 
-// updateStatements returns the body and the statements of an update command, its statements in
-// the body or in a document sequence (the driver's bulkWrite sends one), without a checksum, when
-// no statement is an upsert or a multi-document update; false for anything else.
-func updateStatements(request []byte) (bsoncore.Document, []bsoncore.Document, bool) {
+// commandStatements returns the name, the body and the statements of an update or delete
+// command, its statements in the body or in a document sequence (the driver's bulkWrite sends
+// one), without a checksum; false for anything else.
+func commandStatements(request []byte) (name string, body bsoncore.Document, statements []bsoncore.Document, ok bool) {
 	if opCode(request) != opMsg || flags(request)&^2 != 0 || len(request) < 21 || request[20] != 0 { // moreToCome is fine
-		return nil, nil, false
+		return "", nil, nil, false
 	}
 	body, rest, ok := bsoncore.ReadDocument(request[21:])
 	if !ok {
-		return nil, nil, false
+		return "", nil, nil, false
 	}
 	elems, err := body.Elements()
-	if err != nil || len(elems) == 0 || elems[0].Key() != "update" {
-		return nil, nil, false
+	if err != nil || len(elems) == 0 || statementsField[elems[0].Key()] == "" {
+		return "", nil, nil, false
 	}
-	var docs []bsoncore.Document
-	if list, ok := body.Lookup("updates").ArrayOK(); ok {
+	name = elems[0].Key()
+	field := statementsField[name]
+	if list, ok := body.Lookup(field).ArrayOK(); ok {
 		values, err := list.Values()
 		if err != nil {
-			return nil, nil, false
+			return "", nil, nil, false
 		}
 		for _, v := range values {
 			statement, ok := v.DocumentOK()
 			if !ok {
-				return nil, nil, false
+				return "", nil, nil, false
 			}
-			docs = append(docs, statement)
+			statements = append(statements, statement)
 		}
 	}
 	for len(rest) > 0 { // document sequences
 		if rest[0] != 1 || len(rest) < 5 {
-			return nil, nil, false
+			return "", nil, nil, false
 		}
 		size := int(binary.LittleEndian.Uint32(rest[1:]))
 		if size < 4 || size > len(rest)-1 {
-			return nil, nil, false
+			return "", nil, nil, false
 		}
 		section := rest[5 : 1+size]
 		rest = rest[1+size:]
 		end := strings.IndexByte(string(section), 0)
-		if end < 0 || string(section[:end]) != "updates" {
-			return nil, nil, false
+		if end < 0 || string(section[:end]) != field {
+			return "", nil, nil, false
 		}
 		for seq := section[end+1:]; len(seq) > 0; {
 			statement, more, ok := bsoncore.ReadDocument(seq)
 			if !ok {
-				return nil, nil, false
+				return "", nil, nil, false
 			}
-			docs = append(docs, statement)
+			statements = append(statements, statement)
 			seq = more
 		}
 	}
+	return name, body, statements, len(statements) > 0
+}
+
+// oneDocumentEach says whether no statement is an upsert or a multi-document update.
+func oneDocumentEach(statements []bsoncore.Document) bool {
 	yes := bsoncore.Value{Type: bsontype.Boolean, Data: []byte{1}}
-	for _, statement := range docs {
+	for _, statement := range statements {
 		if statement.Lookup("upsert").Equal(yes) || statement.Lookup("multi").Equal(yes) {
-			return nil, nil, false
+			return false
 		}
 	}
-	return body, docs, len(docs) > 0
+	return true
 }
 
 // splitFilter accepts {_id: scalar, field: scalar, ...} with plain top-level field names: a filter
@@ -291,34 +295,17 @@ func noMatchReply(request []byte) []byte {
 	return opMsgMessage(0x7fff0001, requestID, body)
 }
 
-// withStatements rebuilds the request with only the kept statements, each filtering by _id alone.
+// withStatements rebuilds the request with only the kept statements, each filtering by _id alone;
+// they go in the body whichever way they came (a document sequence is left out).
 func withStatements(request []byte, body bsoncore.Document, kept []keptStatement) []byte {
-	idx, list := bsoncore.AppendArrayStart(nil)
+	statements := make([][]byte, len(kept))
 	for i, k := range kept {
-		elems, _ := k.statement.Elements()
-		sidx, statement := bsoncore.AppendDocumentStart(nil)
-		for _, e := range elems {
-			if e.Key() == "q" {
-				statement = bsoncore.AppendDocumentElement(statement, "q", bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", k.id)))
-			} else {
-				statement = append(statement, e...)
-			}
-		}
-		statement, _ = bsoncore.AppendDocumentEnd(statement, sidx)
-		list = bsoncore.AppendDocumentElement(list, strconv.Itoa(i), statement)
+		filter := bsoncore.BuildDocument(nil, bsoncore.AppendValueElement(nil, "_id", k.id))
+		statements[i] = replacing(k.statement, "q", func(dst []byte) []byte { return bsoncore.AppendDocumentElement(dst, "q", filter) })
 	}
-	list, _ = bsoncore.AppendArrayEnd(list, idx)
-
-	// The statements go in the body whichever way they came (a document sequence is left out).
-	bodyElems, _ := body.Elements()
-	idx, newBody := bsoncore.AppendDocumentStart(nil)
-	for _, e := range bodyElems {
-		if e.Key() != "updates" {
-			newBody = append(newBody, e...)
-		}
-	}
-	newBody = bsoncore.AppendArrayElement(newBody, "updates", list)
-	newBody, _ = bsoncore.AppendDocumentEnd(newBody, idx)
+	newBody := replacing(body, "updates", func(dst []byte) []byte {
+		return bsoncore.AppendArrayElement(dst, "updates", documentArray(statements))
+	})
 	requestID := int32(binary.LittleEndian.Uint32(request[4:8]))
 	return opMsgMessage(requestID, 0, newBody)
 }
@@ -341,7 +328,7 @@ func withStatementIndexes(reply []byte, kept []keptStatement) []byte {
 	if err != nil {
 		return reply
 	}
-	idx, list := bsoncore.AppendArrayStart(nil)
+	mapped := make([][]byte, len(values))
 	for i, v := range values {
 		writeError, ok := v.DocumentOK()
 		if !ok {
@@ -351,34 +338,47 @@ func withStatementIndexes(reply []byte, kept []keptStatement) []byte {
 		if !ok || at < 0 || int(at) >= len(kept) {
 			return reply
 		}
-		elems, _ := writeError.Elements()
-		eidx, mapped := bsoncore.AppendDocumentStart(nil)
-		for _, e := range elems {
-			if e.Key() == "index" {
-				mapped = bsoncore.AppendInt32Element(mapped, "index", int32(kept[int(at)].index))
-			} else {
-				mapped = append(mapped, e...)
-			}
-		}
-		mapped, _ = bsoncore.AppendDocumentEnd(mapped, eidx)
-		list = bsoncore.AppendDocumentElement(list, strconv.Itoa(i), mapped)
+		index := int32(kept[int(at)].index)
+		mapped[i] = replacing(writeError, "index", func(dst []byte) []byte { return bsoncore.AppendInt32Element(dst, "index", index) })
 	}
-	list, _ = bsoncore.AppendArrayEnd(list, idx)
-	elems, _ := doc.Elements()
-	didx, newDoc := bsoncore.AppendDocumentStart(nil)
-	for _, e := range elems {
-		if e.Key() == "writeErrors" {
-			newDoc = bsoncore.AppendArrayElement(newDoc, "writeErrors", list)
-		} else {
-			newDoc = append(newDoc, e...)
-		}
-	}
-	newDoc, _ = bsoncore.AppendDocumentEnd(newDoc, didx)
+	newDoc := replacing(doc, "writeErrors", func(dst []byte) []byte {
+		return bsoncore.AppendArrayElement(dst, "writeErrors", documentArray(mapped))
+	})
 	out := append([]byte(nil), reply[:21]...)
 	out = append(out, newDoc...)
 	out = append(out, rest...)
 	binary.LittleEndian.PutUint32(out[0:4], uint32(len(out)))
 	return out
+}
+
+// replacing returns the document with its element `key` replaced by what put appends (put at the
+// end if the document has no such element).
+func replacing(doc bsoncore.Document, key string, put func(dst []byte) []byte) []byte {
+	elems, _ := doc.Elements()
+	idx, out := bsoncore.AppendDocumentStart(nil)
+	found := false
+	for _, e := range elems {
+		if e.Key() == key {
+			out, found = put(out), true
+		} else {
+			out = append(out, e...)
+		}
+	}
+	if !found {
+		out = put(out)
+	}
+	out, _ = bsoncore.AppendDocumentEnd(out, idx)
+	return out
+}
+
+// documentArray is a BSON array of the documents.
+func documentArray(docs [][]byte) []byte {
+	idx, list := bsoncore.AppendArrayStart(nil)
+	for i, doc := range docs {
+		list = bsoncore.AppendDocumentElement(list, strconv.Itoa(i), doc)
+	}
+	list, _ = bsoncore.AppendArrayEnd(list, idx)
+	return list
 }
 
 func opMsgMessage(requestID, responseTo int32, body []byte) []byte {
