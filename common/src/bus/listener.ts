@@ -88,13 +88,13 @@ export abstract class Listener<E extends AnyEvent> {
    * back then, not when the whole batch is). By default each goes to `onMessage`.
    */
   protected onBatch(items: BatchItem<E['data']>[]): Promise<BatchResult>[] {
-    return items.map((item) => this.settle(() => this.onMessage(item.data, item.context)));
+    return items.map((item) => this.handleOne(item));
   }
 
-  /** Runs a handler of one event and says what became of it, instead of throwing. */
-  protected settle(handle: () => Promise<HandlerOutcome>): Promise<BatchResult> {
+  /** Runs `onMessage` for one event and says what became of it, instead of throwing. */
+  protected handleOne({ data, context }: BatchItem<E['data']>): Promise<BatchResult> {
     try {
-      return handle().then(
+      return this.onMessage(data, context).then(
         (outcome) => ({ outcome }),
         (error: unknown) => ({ error }),
       );
@@ -151,7 +151,7 @@ export abstract class Listener<E extends AnyEvent> {
 
   /** The event's handler, alone or with the others waiting in this turn (see `batchSize`). */
   private handle(item: BatchItem<E['data']>): Promise<BatchResult> {
-    if (this.batchSize <= 1) return this.settle(() => this.onMessage(item.data, item.context));
+    if (this.batchSize <= 1) return this.handleOne(item);
     // Made on first use: a subclass's batchSize is set after this constructor has run.
     this.batches ??= new SameTurn((batch) => this.runBatch(batch), this.batchSize);
     return new Promise((settle) => this.batches!.add({ item, settle }));

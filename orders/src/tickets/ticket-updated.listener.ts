@@ -70,11 +70,11 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
         bulk.push(i);
       }
     });
-    if (bulk.length < 2) return items.map((item) => this.settle(() => this.onMessage(item.data, item.context)));
+    if (bulk.length < 2) return items.map((item) => this.handleOne(item));
     const bulkResults = this.applyInBulk(bulk.map((i) => items[i]));
     return items.map((item, i) => {
       const at = bulk.indexOf(i);
-      return at >= 0 ? bulkResults.then((results) => results[at]) : this.settle(() => this.onMessage(item.data, item.context));
+      return at >= 0 ? bulkResults.then((results) => results[at]) : this.handleOne(item);
     });
   }
 
@@ -97,7 +97,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
       // acknowledged all the same, only counted as such.
       this.bulk.fellBack++;
       items[0].context.logger.warn('ticket:updated batch fell back to one by one', { events: items.length, applied: matchedCount });
-      return await Promise.all(items.map(({ data, context }) => this.settle(() => this.onMessage(data, context))));
+      return await Promise.all(items.map((item) => this.handleOne(item)));
     } catch (error) {
       return items.map(() => ({ error }));
     }
