@@ -5,6 +5,7 @@ import type { OrdersConfig } from './config';
 import { ExpiryWorker } from './orders/expiry-worker';
 import { Order } from './orders/order.model';
 import { ordersStats } from './stats';
+import { ReplicaVersions } from './tickets/replica-versions';
 import { TicketCreatedListener } from './tickets/ticket-created.listener';
 import { TicketUpdatedListener } from './tickets/ticket-updated.listener';
 import { Ticket } from './tickets/ticket.model';
@@ -29,7 +30,11 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     replicas: config.JETSTREAM_REPLICAS,
     logger,
   });
-  const listeners = { created: new TicketCreatedListener(bus, logger), updated: new TicketUpdatedListener(bus, logger) };
+  const versions = new ReplicaVersions();
+  const listeners = {
+    created: new TicketCreatedListener(bus, logger, versions),
+    updated: new TicketUpdatedListener(bus, logger, versions),
+  };
   await Promise.all([listeners.created.listen(), listeners.updated.listen()]);
 
   let stopping: Promise<void> | undefined;

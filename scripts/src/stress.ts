@@ -12,6 +12,8 @@ Usage: npm run stress -- [options]
 
 Creates a ticket at price 5, updates it to 10 then 15, N times at once, and proves that every
 replica in orders ends at 15 (version 2). Exit status 1 on any mismatch or HTTP error.
+It watches the replicas at a fixed pace (at most 8 reads a second, of up to 100 tickets each),
+whatever their number or lag, then checks every one.
 
   --iterations N     tickets to create and update (default 200)
   --concurrency N    iterations in flight at once (default: all)
@@ -59,7 +61,8 @@ function print(s: StressSummary) {
   console.log(`
 stress summary
   iterations        ${s.iterations} (${s.failedIterations} failed)
-  requests          ${s.requests}
+  writes            ${s.writes}
+  replica reads     ${s.reads} (${Math.round((s.reads / Math.max(1, s.writes)) * 1000) / 10}% of the writes; up to 100 tickets each)
   HTTP errors       ${errors}
   mismatches        ${s.mismatches}${s.firstMismatches.map((m) => `\n    ${m.id}: expected ${JSON.stringify(m.expected)}, replica ${JSON.stringify(m.actual)}`).join('')}
   converged in      ${s.convergeMs} ms after the last write

@@ -1,19 +1,22 @@
 import { Router } from 'express';
 import request from 'supertest';
-import { createLogger } from '../logger';
+import { createLogger, type LogLevel } from '../logger';
 import { signToken } from './auth-token';
 import { requireAuth } from './current-user';
 import { createServiceApp } from './service-app';
 
 const KEY = 'service-app-test-key';
 
-function app(logged: Record<string, unknown>[] = []) {
+function app(logged: Record<string, unknown>[] = [], level: LogLevel = 'debug') {
   const routes = Router();
   routes.get('/api/things/whoami', requireAuth, (req, res) => {
     res.json({ user: req.currentUser, ip: req.ip, protocol: req.protocol });
   });
+  routes.get('/api/things/broken', () => {
+    throw new Error('broken on purpose');
+  });
   return createServiceApp({
-    logger: createLogger({}, 'info', (line) => logged.push(JSON.parse(line))),
+    logger: createLogger({}, level, (line) => logged.push(JSON.parse(line))),
     jwtKey: KEY,
     readiness: { always: () => true },
     stats: () => ({ listeners: {}, outbox: { published: 7 } }),
@@ -43,6 +46,16 @@ describe('createServiceApp, the Express app both services are', () => {
         status: 200,
       }),
     ]);
+  });
+
+  it('when the log level is info, then a request answered below 500 prints no line, and one answered 5xx a warning', async () => {
+    const logged: Record<string, unknown>[] = [];
+    const a = app(logged, 'info');
+    await request(a).get('/api/nothing').expect(404);
+    await request(a).get('/api/things/whoami').set('Authorization', `Bearer ${signToken({ id: 'u', email: 'u@x.dev' }, KEY)}`).expect(200);
+    expect(logged).toEqual([]);
+    await request(a).get('/api/things/broken').expect(500);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: 'http request', path: '/api/things/broken', status: 500 }));
   });
 
   it('when the incoming request id is not a plain token, then a fresh one replaces it', async () => {

@@ -1,6 +1,5 @@
 import {
   Listener,
-  LruMap,
   NotYetError,
   Subjects,
   type BatchItem,
@@ -9,13 +8,13 @@ import {
   type MessageContext,
   type TicketEventData,
   type TicketUpdatedEvent,
+  type Bus,
+  type Logger,
 } from '@ticketing/common';
 import { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
+import { ReplicaVersions } from './replica-versions';
 import { Ticket } from './ticket.model';
-
-/** Tickets whose replica version this copy remembers (see `applied`). */
-const REMEMBERED_TICKETS = 10_000;
 
 /**
  * Applies version v only onto v−1, in one conditional single-document update, so concurrent
@@ -31,10 +30,17 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
   protected override readonly batchSize = 32;
-  /** The version each ticket's replica was at when this copy last wrote or read it: a hint only. */
-  private readonly applied = new LruMap<string, number>(REMEMBERED_TICKETS);
   /** Bulk writes made, the events they applied, and bulks that had to be redone one by one. */
   readonly bulk = { writes: 0, events: 0, fellBack: 0 };
+
+  constructor(
+    bus: Bus,
+    logger?: Logger,
+    /** The version each ticket's replica was at when this copy last wrote or read it. */
+    private readonly applied = new ReplicaVersions(),
+  ) {
+    super(bus, logger);
+  }
 
   protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
     // Through the driver, not mongoose's casting: the payload's schema has checked every value.

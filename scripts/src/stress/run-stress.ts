@@ -1,4 +1,5 @@
 import { percentile } from './percentiles';
+import { ReplicaWatch, lagMs, sameReplica, type ReplicaView, type Watched } from './replica-watch';
 
 export interface StressOptions {
   baseUrl: string;
@@ -22,21 +23,16 @@ export interface StressProgress {
 export interface Mismatch {
   id: string;
   expected: ReplicaView;
-  /** What the replica read path answered: the replica, null for 404, or why it could not be read. */
+  /** What the replica read path answered: the replica, null when it has none, or why it could not be read. */
   actual: ReplicaView | null | { unreadable: string };
-}
-
-interface ReplicaView {
-  id: string;
-  title: string;
-  price: number;
-  version: number;
-  replicatedAt?: string;
 }
 
 export interface StressSummary {
   iterations: number;
-  requests: number;
+  /** The script's writes: POST + PUTs. */
+  writes: number;
+  /** The script's reads of replicas (each for up to MAX_IDS_PER_READ tickets), the final check included. */
+  reads: number;
   httpErrors: Record<string, number>;
   /** Iterations that did not complete their three writes (see httpErrors). */
   failedIterations: number;
@@ -49,6 +45,13 @@ export interface StressSummary {
   throughput: number;
   elapsedMs: number;
 }
+
+/** What `GET /api/orders/tickets?ids=…` accepts at most. */
+export const MAX_IDS_PER_READ = 100;
+/** While writing and converging: two reads of 100 tickets every quarter of a second, at most. */
+const WATCH = { parallel: 2, intervalMs: 250 };
+/** The final check: reads in flight at once, and tries per read. */
+const CHECK = { parallel: 4, tries: 5 };
 
 class HttpStatusError extends Error {
   constructor(readonly status: number | string) {
@@ -87,33 +90,16 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
     return res.json();
   };
 
-  const tickets: { expected: ReplicaView; updatedAt: number; seenAt?: number }[] = [];
-  const watchers: Promise<void>[] = [];
-  const ticker = options.onProgress && setInterval(() => options.onProgress!({ ...progress }), 1000);
+  const read = (ids: string[]) => readReplicas(baseUrl, headers, ids);
+  const watch = new ReplicaWatch({ read: async (ids) => (await read(ids)).replicas, maxIds: MAX_IDS_PER_READ, ...WATCH });
+  const tickets: Watched[] = [];
+  const ticker = options.onProgress && setInterval(() => options.onProgress!({ ...progress, converged: watch.converged }), 1000);
   const started = Date.now();
 
-  // Watch each ticket's replica from the moment its last update returned (replication lag).
-  const deadlineAfterWrites = { at: Infinity };
-  const watch = async (t: (typeof tickets)[number]) => {
-    // Backing off keeps thousands of watchers from loading the service they watch; the lag itself
-    // comes from the replica's replicatedAt, so the polling rate does not blur it.
-    let pause = 20;
-    for (;;) {
-      const replica = await readReplica(baseUrl, headers, t.expected.id);
-      if (replica && sameReplica(replica, t.expected)) {
-        // The replica says when it applied this version (to the millisecond, same machine clock);
-        // polling only finds out later, so it is the fallback.
-        t.seenAt = replica.replicatedAt ? Date.parse(replica.replicatedAt) : Date.now();
-        progress.converged++;
-        return;
-      }
-      if (Date.now() > deadlineAfterWrites.at) return;
-      await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(pause * 2, 1000);
-    }
-  };
-
-  // Write phase: POST 5 → PUT 10 → PUT 15 per ticket, `concurrency` iterations at a time.
+  // Write phase: POST 5 → PUT 10 → PUT 15 per ticket, `concurrency` iterations at a time, while
+  // the watch reads the replicas of the tickets written so far at its own fixed pace.
+  let writing = true;
+  const watching = watch.run(() => writing, convergeTimeoutMs);
   await forEachIndex(iterations, concurrency, async (i) => {
     try {
       const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
@@ -123,33 +109,47 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
       progress.updated++;
       const ticket = { expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() };
       tickets.push(ticket);
-      watchers.push(watch(ticket));
+      watch.add(ticket);
     } catch {
       // counted in httpErrors; the run fails
     }
   });
   const writesDone = Date.now();
-  deadlineAfterWrites.at = writesDone + convergeTimeoutMs;
-  await Promise.all(watchers);
+  writing = false;
+  await watching;
   const convergedAt = Date.now();
   if (ticker) clearInterval(ticker);
-  options.onProgress?.({ ...progress });
+  options.onProgress?.({ ...progress, converged: watch.converged });
 
-  // Verify every replica against what the source said, once more, after convergence: a bounded
-  // number of reads at a time (ten thousand at once would fail for want of sockets, not replicas),
-  // each retried a few times when the read itself fails.
+  // Verify every replica against what the source said, once more, after convergence, in reads of
+  // up to MAX_IDS_PER_READ tickets, a few at a time, each retried a few times when the read itself
+  // fails. A ticket the watch did not see match gets its lag here, if its replica matches now.
   const mismatches: Mismatch[] = [];
-  await forEachIndex(tickets.length, 32, async (k) => {
-    const t = tickets[k];
-    const actual = await readReplicaPatiently(baseUrl, headers, t.expected.id);
-    if (!actual || 'unreadable' in actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
-      mismatches.push({ id: t.expected.id, expected: t.expected, actual });
+  let checkReads = 0;
+  const chunks = Math.ceil(tickets.length / MAX_IDS_PER_READ);
+  await forEachIndex(chunks, CHECK.parallel, async (k) => {
+    const chunk = tickets.slice(k * MAX_IDS_PER_READ, (k + 1) * MAX_IDS_PER_READ);
+    let answer: Awaited<ReturnType<typeof read>> = { replicas: null, unreadable: 'not read' };
+    for (let attempt = 1; attempt <= CHECK.tries; attempt++) {
+      checkReads++;
+      answer = await read(chunk.map((t) => t.expected.id));
+      if (answer.replicas) break;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+    const seenAt = Date.now();
+    const byId = new Map((answer.replicas ?? []).map((r) => [r.id, r]));
+    for (const t of chunk) {
+      const actual: Mismatch['actual'] = answer.replicas ? (byId.get(t.expected.id) ?? null) : { unreadable: answer.unreadable };
+      if (actual === null || 'unreadable' in actual || !sameReplica(actual, t.expected) || t.expected.version !== 2)
+        mismatches.push({ id: t.expected.id, expected: t.expected, actual });
+      else t.lagMs ??= lagMs(t.updatedAt, actual.replicatedAt, seenAt);
+    }
   });
-  // Applied before the PUT's response reached us counts as no lag.
-  const lags = tickets.filter((t) => t.seenAt !== undefined).map((t) => Math.max(0, t.seenAt! - t.updatedAt));
+  const lags = tickets.flatMap((t) => (t.lagMs === undefined ? [] : [t.lagMs]));
   return {
     iterations,
-    requests,
+    writes: requests,
+    reads: watch.reads + checkReads,
     httpErrors,
     failedIterations: iterations - tickets.length,
     mismatches: mismatches.length,
@@ -170,36 +170,17 @@ async function forEachIndex(count: number, limit: number, fn: (i: number) => Pro
   await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
 }
 
-async function readReplica(baseUrl: string, headers: Record<string, string>, id: string): Promise<ReplicaView | null> {
-  const answer = await readReplicaOnce(baseUrl, headers, id);
-  return answer && 'unreadable' in answer ? null : answer;
-}
-
-async function readReplicaPatiently(baseUrl: string, headers: Record<string, string>, id: string): Promise<Mismatch['actual']> {
-  let answer: Mismatch['actual'] = null;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    answer = await readReplicaOnce(baseUrl, headers, id);
-    if (!answer || !('unreadable' in answer)) return answer;
-    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
-  }
-  return answer;
-}
-
-/** The replica, null when the read path says 404, or why it could not be read. */
-async function readReplicaOnce(baseUrl: string, headers: Record<string, string>, id: string): Promise<Mismatch['actual']> {
+/** The replicas that exist of up to MAX_IDS_PER_READ tickets, or why they could not be read. */
+async function readReplicas(
+  baseUrl: string,
+  headers: Record<string, string>,
+  ids: string[],
+): Promise<{ replicas: ReplicaView[]; unreadable?: undefined } | { replicas: null; unreadable: string }> {
   try {
-    const res = await fetch(`${baseUrl}/api/orders/tickets/${id}`, { headers });
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return null;
-    }
-    if (!res.ok) return { unreadable: `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}` };
-    return (await res.json()) as ReplicaView;
+    const res = await fetch(`${baseUrl}/api/orders/tickets?ids=${ids.join(',')}`, { headers });
+    if (!res.ok) return { replicas: null, unreadable: `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}` };
+    return { replicas: ((await res.json()) as { tickets: ReplicaView[] }).tickets };
   } catch (err) {
-    return { unreadable: String((err as Error).cause ?? err) };
+    return { replicas: null, unreadable: String((err as Error).cause ?? err) };
   }
-}
-
-function sameReplica(a: ReplicaView, b: ReplicaView): boolean {
-  return a.id === b.id && a.title === b.title && a.price === b.price && a.version === b.version;
 }
