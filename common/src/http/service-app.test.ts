@@ -52,10 +52,15 @@ describe('createServiceApp, the Express app both services are', () => {
     const logged: Record<string, unknown>[] = [];
     const a = app(logged, 'info');
     await request(a).get('/api/nothing').expect(404);
-    await request(a).get('/api/things/whoami').set('Authorization', `Bearer ${signToken({ id: 'u', email: 'u@x.dev' }, KEY)}`).expect(200);
+    await request(a)
+      .get('/api/things/whoami')
+      .set('Authorization', `Bearer ${signToken({ id: 'u', email: 'u@x.dev' }, KEY)}`)
+      .expect(200);
     expect(logged).toEqual([]);
     await request(a).get('/api/things/broken').expect(500);
-    expect(logged).toContainEqual(expect.objectContaining({ level: 'warn', message: 'http request', path: '/api/things/broken', status: 500 }));
+    expect(logged).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'http request', path: '/api/things/broken', status: 500 }),
+    );
   });
 
   it('when the incoming request id is not a plain token, then a fresh one replaces it', async () => {

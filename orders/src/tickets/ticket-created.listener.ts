@@ -80,7 +80,8 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
         this.versions.set(data.id, data.version);
         return { outcome: 'applied' };
       }
-      if (problem.code !== DUPLICATE_KEY) return { error: new Error(`ticket ${data.id}: insert failed: ${problem.errmsg ?? problem.code}`) };
+      if (problem.code !== DUPLICATE_KEY)
+        return { error: new Error(`ticket ${data.id}: insert failed: ${problem.errmsg ?? problem.code}`) };
       context.logger.debug('ticket:created duplicate ignored', { ticketId: data.id, version: data.version });
       return { outcome: 'duplicate' };
     });

@@ -8,8 +8,8 @@ type Api = (method: string, path: string, body?: unknown) => Promise<any>;
  * The load generator's client: plain `http.request` over kept-alive connections. It shares the
  * machine with what it measures, and costs about half of what `fetch` does per request.
  */
-function apiFor(baseUrl: string, token: string): Api {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+function apiFor(baseUrl: string, token: string, maxSockets = 256): Api {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
   return (method, path, body) =>
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -90,7 +90,8 @@ export async function benchLag(
   const api = apiFor(stack.url, token);
   // Enough tickets that one ticket's updates never overlap (each is updated every few seconds).
   const created = await createTickets(api, Math.max(64, rate * 5), 'bench-lag');
-  const replicaUrl = stack.orders[0].url;
+  // Polled over a few kept-alive connections of their own, straight from the orders copy.
+  const replicas = apiFor(stack.orders[0].url, token, 16);
   const lags: number[] = [];
   const total = rate * seconds;
   const interval = 1000 / rate;
@@ -108,8 +109,10 @@ export async function benchLag(
         // Poll gently (hard polling would load the service being measured); the replica says
         // when it applied the version, to the millisecond on the same clock.
         for (;;) {
-          const res = await fetch(`${replicaUrl}/api/orders/tickets/${ticket.id}`);
-          const replica = res.ok ? ((await res.json()) as { version: number; replicatedAt: string }) : null;
+          const replica = (await replicas('GET', `/api/orders/tickets/${ticket.id}`).catch(() => null)) as {
+            version: number;
+            replicatedAt: string;
+          } | null;
           if (replica && replica.version >= updated.version) {
             lags.push(Math.max(0, Date.parse(replica.replicatedAt) - returned));
             break;

@@ -30,7 +30,16 @@ describe('the stress CLI in its own process against the whole stack (real proces
   it('when it runs against a working stack, then every replica ends at 15 and its reads are bounded by time, far fewer than the tickets', async () => {
     const stack = await startTestStack();
     try {
-      const { status, summary } = await stressCli(['--url', stack.url, '--token', stack.token, '--iterations', '600', '--concurrency', '100']);
+      const { status, summary } = await stressCli([
+        '--url',
+        stack.url,
+        '--token',
+        stack.token,
+        '--iterations',
+        '600',
+        '--concurrency',
+        '100',
+      ]);
       expect(summary.httpErrors).toEqual({});
       expect(summary.firstMismatches).toEqual([]);
       expect(summary.mismatches).toBe(0);
