@@ -28,6 +28,8 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
   readonly subject = Subjects.TicketCreated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
   protected override readonly batchSize = 32;
+  /** Several bulks in flight: while one waits for the database, the next fills. */
+  protected override readonly concurrency = 128;
   /** Insert commands made for more than one event, and the events they carried. */
   readonly bulk = { writes: 0, events: 0 };
 

@@ -30,6 +30,8 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;
   readonly queueGroupName = QUEUE_GROUP_NAME;
   protected override readonly batchSize = 32;
+  /** Several bulks in flight: while one waits for the database, the next fills. */
+  protected override readonly concurrency = 128;
   /** Bulk writes made, the events they applied, and bulks that had to be redone one by one. */
   readonly bulk = { writes: 0, events: 0, fellBack: 0 };
 
