@@ -47,11 +47,12 @@ async function createTickets(api: Api, count: number, label: string): Promise<{ 
   return tickets.map((t) => ({ id: t.id, title: t.title }));
 }
 
-async function ticketUpdatesHandled(stack: Stack): Promise<number> {
+/** Events of a subject that the running orders copies have handled. */
+async function handled(stack: Stack, subject: 'ticket:created' | 'ticket:updated'): Promise<number> {
   const all = await Promise.all(
     stack.orders.filter((o) => o.running).map((o) => o.json<{ listeners: Record<string, { handled: number }> }>('/internal/stats')),
   );
-  return all.reduce((sum, s) => sum + s.listeners['ticket:updated'].handled, 0);
+  return all.reduce((sum, s) => sum + s.listeners[subject].handled, 0);
 }
 
 /**
@@ -62,7 +63,7 @@ async function ticketUpdatesHandled(stack: Stack): Promise<number> {
 export async function benchEndToEndThroughput(stack: Stack, token: string, tickets: number, perTicket: number): Promise<number> {
   const api = apiFor(stack.url, token);
   const created = await createTickets(api, tickets, 'bench-sat');
-  const before = await ticketUpdatesHandled(stack);
+  const before = await handled(stack, 'ticket:updated');
   const total = tickets * perTicket;
   const started = performance.now();
   await Promise.all(
@@ -71,7 +72,7 @@ export async function benchEndToEndThroughput(stack: Stack, token: string, ticke
     }),
   );
   for (;;) {
-    if ((await ticketUpdatesHandled(stack)) - before >= total) break;
+    if ((await handled(stack, 'ticket:updated')) - before >= total) break;
     await new Promise((r) => setTimeout(r, 10));
   }
   return total / ((performance.now() - started) / 1000);
@@ -89,7 +90,12 @@ export async function benchLag(
 ): Promise<{ p50: number; p99: number; max: number; samples: number }> {
   const api = apiFor(stack.url, token);
   // Enough tickets that one ticket's updates never overlap (each is updated every few seconds).
+  const createdBefore = await handled(stack, 'ticket:created');
   const created = await createTickets(api, Math.max(64, rate * 5), 'bench-lag');
+  // A steady load, not the aftermath of the set-up: the replicas of these tickets exist, and their
+  // creations' published events have been removed (after the outbox's clean-up delay of 1 s).
+  while ((await handled(stack, 'ticket:created')) - createdBefore < created.length) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 1500));
   // Polled over a few kept-alive connections of their own, straight from the orders copy.
   const replicas = apiFor(stack.orders[0].url, token, 16);
   const lags: number[] = [];
