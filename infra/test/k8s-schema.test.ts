@@ -41,7 +41,7 @@ describe('infra/k8s manifests', () => {
     expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
   });
 
-  it('commit no Secret: jwt-secret is created by hand (README, "Run in Kubernetes")', () => {
+  it('commit no Secret: jwt-secret is created by hand (docs/kubernetes.md)', () => {
     expect(manifests.filter((m) => m.doc.kind === 'Secret').map((m) => m.source)).toEqual([]);
   });
 

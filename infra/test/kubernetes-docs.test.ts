@@ -5,10 +5,10 @@ import { imageOf, named, ofKind, readRepoFile } from './manifests';
 import { appContainer, envVar } from './service-routing';
 
 function runInKubernetesSection(): string {
-  const readme = readRepoFile('README.md');
+  const readme = readRepoFile('docs/kubernetes.md');
   const start = readme.search(/^#+ Run in Kubernetes/m);
-  if (start < 0) throw new Error('README.md has no "Run in Kubernetes" section');
-  const end = readme.slice(start + 1).search(/^## /m);
+  if (start < 0) throw new Error('docs/kubernetes.md has no "Run in Kubernetes" section');
+  const end = readme.slice(start + 1).search(/^# /m);
   return end < 0 ? readme.slice(start) : readme.slice(start, start + 1 + end);
 }
 
