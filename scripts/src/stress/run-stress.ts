@@ -1,3 +1,4 @@
+import { httpClient, type Answer, type Send } from './http-client';
 import { percentile } from './percentiles';
 import { ReplicaWatch, lagMs, sameReplica, type ReplicaView, type Watched } from './replica-watch';
 
@@ -73,24 +74,27 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   const progress: StressProgress = { created: 0, updated: 0, converged: 0, iterations };
   const run = Math.random().toString(36).slice(2, 8);
 
+  // Its own connections for the watch and the final check, so that they never queue behind writes.
+  const send = httpClient(baseUrl, headers, concurrency);
+  const sendRead = httpClient(baseUrl, headers, Math.max(WATCH.parallel, CHECK.parallel));
+
   const call = async (method: string, path: string, body?: unknown): Promise<any> => {
     requests++;
-    let res: Response;
+    let answer: Answer;
     try {
-      res = await fetch(baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      answer = await send(method, path, body);
     } catch {
       httpErrors.network = (httpErrors.network ?? 0) + 1;
       throw new HttpStatusError('network');
     }
-    if (!res.ok) {
-      httpErrors[res.status] = (httpErrors[res.status] ?? 0) + 1;
-      await res.body?.cancel();
-      throw new HttpStatusError(res.status);
+    if (answer.status < 200 || answer.status > 299) {
+      httpErrors[answer.status] = (httpErrors[answer.status] ?? 0) + 1;
+      throw new HttpStatusError(answer.status);
     }
-    return res.json();
+    return JSON.parse(answer.text);
   };
 
-  const read = (ids: string[]) => readReplicas(baseUrl, headers, ids);
+  const read = (ids: string[]) => readReplicas(sendRead, ids);
   const watch = new ReplicaWatch({ read: async (ids) => (await read(ids)).replicas, maxIds: MAX_IDS_PER_READ, ...WATCH });
   const tickets: Watched[] = [];
   const ticker = options.onProgress && setInterval(() => options.onProgress!({ ...progress, converged: watch.converged }), 1000);
@@ -172,15 +176,14 @@ async function forEachIndex(count: number, limit: number, fn: (i: number) => Pro
 
 /** The replicas that exist of up to MAX_IDS_PER_READ tickets, or why they could not be read. */
 async function readReplicas(
-  baseUrl: string,
-  headers: Record<string, string>,
+  send: Send,
   ids: string[],
 ): Promise<{ replicas: ReplicaView[]; unreadable?: undefined } | { replicas: null; unreadable: string }> {
   try {
-    const res = await fetch(`${baseUrl}/api/orders/tickets?ids=${ids.join(',')}`, { headers });
-    if (!res.ok) return { replicas: null, unreadable: `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}` };
-    return { replicas: ((await res.json()) as { tickets: ReplicaView[] }).tickets };
+    const answer = await send('GET', `/api/orders/tickets?ids=${ids.join(',')}`);
+    if (answer.status !== 200) return { replicas: null, unreadable: `HTTP ${answer.status}: ${answer.text.slice(0, 200)}` };
+    return { replicas: (JSON.parse(answer.text) as { tickets: ReplicaView[] }).tickets };
   } catch (err) {
-    return { replicas: null, unreadable: String((err as Error).cause ?? err) };
+    return { replicas: null, unreadable: String(err) };
   }
 }
