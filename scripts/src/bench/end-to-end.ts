@@ -1,43 +1,17 @@
-import http from 'node:http';
 import type { Stack } from '../stack/stack';
+import { httpClient } from '../stress/http-client';
 import { percentile } from '../stress/percentiles';
 
 type Api = (method: string, path: string, body?: unknown) => Promise<any>;
 
-/**
- * The load generator's client: plain `http.request` over kept-alive connections. It shares the
- * machine with what it measures, and costs about half of what `fetch` does per request.
- */
+/** The load generator's client (the stress script's): JSON in, JSON out, a non-2xx rejects. */
 function apiFor(baseUrl: string, token: string, maxSockets = 256): Api {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
-  return (method, path, body) =>
-    new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request(
-        new URL(path, baseUrl),
-        {
-          method,
-          agent,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }),
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
-            if (!ok) reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${text}`));
-            else resolve(JSON.parse(text));
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(payload);
-    });
+  const send = httpClient(baseUrl, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, maxSockets);
+  return async (method, path, body) => {
+    const { status, text } = await send(method, path, body);
+    if (status < 200 || status > 299) throw new Error(`${method} ${path}: HTTP ${status} ${text}`);
+    return JSON.parse(text);
+  };
 }
 
 async function createTickets(api: Api, count: number, label: string): Promise<{ id: string; title: string }[]> {
