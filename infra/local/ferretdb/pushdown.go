@@ -23,9 +23,8 @@ import (
 // Anything outside that simple shape goes to FerretDB unchanged.
 
 // fastPath is what the fast path made of a request: a reply to send to the client (no statement
-// matched), or a request to send instead (the matching statements, by _id), what to tell
-// knownValues of FerretDB's reply to it, and how to give the client that reply; neither (handled
-// false) means "not this shape: forward it unchanged".
+// matched), or a request to send instead (the matching statements, by _id) and how to give the
+// client FerretDB's reply to it; neither (handled false) means "not this shape: forward it unchanged".
 type fastPath struct {
 	handled   bool
 	reply     []byte
@@ -36,18 +35,16 @@ type fastPath struct {
 
 // A statement of an update sent on by the fast path.
 type keptStatement struct {
-	index      int // in the client's command
-	statement  bsoncore.Document
-	id         bsoncore.Value
-	conditions []bsoncore.Element
-	generation uint64
+	index     int // in the client's command
+	statement bsoncore.Document
+	id        bsoncore.Value
 }
 
 // fastUpdate decides each statement of an update whose statements all name their document by
 // _id ({_id: v, field: scalar...}), one statement (the services' versioned updates, under that
 // document's lock) or many (a replica's batch, under its collection's lock); statements that do
 // not match are left out, the others are sent by _id alone.
-func fastUpdate(server net.Conn, request []byte, reader *directReader, known *knownValues) (fastPath, error) {
+func fastUpdate(server net.Conn, request []byte, reader *directReader) (fastPath, error) {
 	name, body, statements, ok := commandStatements(request)
 	if !ok || name != "update" || !oneDocumentEach(statements) {
 		return fastPath{}, nil
@@ -68,13 +65,10 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 		if !ok {
 			return fastPath{}, nil
 		}
-		keep := keptStatement{index: i, statement: statement, id: id, conditions: conditions}
+		keep := keptStatement{index: i, statement: statement, id: id}
 		if len(conditions) > 0 {
 			checked = true
-			matched, decided, generation := known.decide(db, collection, id, conditions)
-			if !decided {
-				matched, decided = reader.matches(db, collection, id, conditions)
-			}
+			matched, decided := reader.matches(db, collection, id, conditions)
 			if !decided {
 				doc, err := findByID(server, db, collection, id)
 				if err != nil {
@@ -85,7 +79,6 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 			if !matched {
 				continue
 			}
-			keep.generation = generation
 		}
 		kept = append(kept, keep)
 	}
@@ -99,14 +92,6 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 		handled:   true,
 		rewritten: withStatements(request, body, kept),
 		after: func(reply []byte) []byte {
-			applied := appliedAll(reply, len(kept))
-			for _, k := range kept {
-				if applied {
-					known.learn(db, collection, k.id, k.conditions, k.statement.Lookup("u"), k.generation)
-				} else {
-					known.forgetDocument(db, collection, idKey(k.id))
-				}
-			}
 			if len(kept) == len(statements) {
 				return reply
 			}

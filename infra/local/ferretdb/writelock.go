@@ -29,7 +29,6 @@ var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndMo
 func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
 	indexer := newIDIndexer(files)
 	reader := newDirectReader(files)
-	known := newKnownValues()
 	locks := newWriteLocks()
 	for {
 		client, err := l.Accept()
@@ -47,7 +46,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 				return
 			}
 			defer server.Close()
-			if err := relay(client, server, locks, files, indexer, reader, known); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			if err := relay(client, server, locks, files, indexer, reader); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				log.Printf("ferretdb proxy: %v", err)
 			}
 		}()
@@ -58,7 +57,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 // connection, holding a write command's locks (doclocks.go) until its reply. The _id indexer
 // sees each command after FerretDB has run it and before the client gets the reply, so a client
 // that goes on with another connection already finds the index there.
-func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer, reader *directReader, known *knownValues) error {
+func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, indexer *idIndexer, reader *directReader) error {
 	for {
 		request, err := readMessage(client)
 		if err != nil {
@@ -76,24 +75,14 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 			reader.after(cmd.name)
 			return reply
 		}
-		// A command that may change documents without the locks: what it may change is forgotten
-		// before it runs and again once it has.
-		forgetting := func(reply []byte) []byte {
-			known.forgetWrittenBy(cmd, request)
-			return done(reply)
-		}
 		err = files.serving(func() error {
 			switch {
 			case readModifyWrite[cmd.name]:
 				return locks.holding(cmd, request, func(writer *sync.Mutex) error {
-					return lockedExchange(client, server, request, cmd, expectReply, done, writer, reader, known)
+					return lockedExchange(client, server, request, expectReply, done, writer, reader)
 				})
 			case cmd.name == "dropDatabase":
-				known.forgetWrittenBy(cmd, request)
-				return files.dropping(func() error { return exchange(client, server, request, expectReply, forgetting) })
-			case !readOnly[cmd.name]:
-				known.forgetWrittenBy(cmd, request)
-				return exchange(client, server, request, expectReply, forgetting)
+				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
 			default:
 				return exchange(client, server, request, expectReply, done)
 			}
@@ -107,11 +96,11 @@ func relay(client, server net.Conn, locks *writeLocks, files *sqliteFiles, index
 // lockedExchange runs a write command while what it writes is locked, by the fast path for a
 // simple versioned update (pushdown.go) when it applies; the command itself goes to FerretDB as the
 // database's only writer.
-func lockedExchange(client, server net.Conn, request []byte, cmd command, expectReply bool, done func([]byte) []byte, writer *sync.Mutex, reader *directReader, known *knownValues) error {
+func lockedExchange(client, server net.Conn, request []byte, expectReply bool, done func([]byte) []byte, writer *sync.Mutex, reader *directReader) error {
 	var fast fastPath
 	if expectReply {
 		var err error
-		if fast, err = fastUpdate(server, request, reader, known); err != nil {
+		if fast, err = fastUpdate(server, request, reader); err != nil {
 			return err
 		}
 		if fast.reply != nil {
@@ -119,19 +108,11 @@ func lockedExchange(client, server net.Conn, request []byte, cmd command, expect
 			return err
 		}
 	}
-	original := done
 	if fast.handled {
 		request = fast.rewritten
+		original := done
 		done = func(reply []byte) []byte {
 			return original(fast.after(reply))
-		}
-	} else {
-		// Forgotten before it runs and again once it has, while its locks keep fast-path updates
-		// of what it writes waiting: nothing can be learnt of those documents in between.
-		known.forgetWrittenBy(cmd, request)
-		done = func(reply []byte) []byte {
-			known.forgetWrittenBy(cmd, request)
-			return original(reply)
 		}
 	}
 	writer.Lock()
