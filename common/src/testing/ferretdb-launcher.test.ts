@@ -122,8 +122,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned updates race on one document named by numbers of different types, then no update is lost', async () => {
-    // The proxy locks each document a write names by _id; 1 and 1.0 are one document to MongoDB,
-    // so they must be one lock too, or two updates could both pass the version check.
+    // 1 and 1.0 are one document to MongoDB: whichever spelling a filter uses, two updates must
+    // never both pass the version check.
     await withDatabase('numeric_ids', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');
       await col.insertOne({ _id: 1, v: 0, n: 0 });
@@ -135,7 +135,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned updates race on documents named by an ObjectId and by a string, then no update is lost', async () => {
-    // The proxy checks these filters on the stored document itself (directread.go), not through FerretDB.
+    // The proxy decides these filters on the document it fetches by _id (pushdown.go); a string
+    // _id and an ObjectId are different documents.
     await withDatabase('direct_race', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');
       const ids = [new mongoose.mongo.ObjectId(), 'ticket-1'];
@@ -223,8 +224,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned updates of a document race with bulk updates of it, then neither undoes the other', async () => {
-    // A versioned update locks only its document, a command of many statements its whole
-    // collection: the bulk must still never land between a versioned update's check and its write.
+    // The proxy decides a versioned update on the document and then writes it by _id: a bulk
+    // must never land between that check and that write.
     // Every success below moves v and n by one each, so a lost or misapplied write leaves v ≠ n.
     await withDatabase('mixed_writes', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');

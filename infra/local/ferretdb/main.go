@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -29,22 +28,13 @@ func main() {
 
 	// FERRETDB_DEBUG_ADDR=127.0.0.1:6060 serves Go's profiler, for when the server stalls:
 	// /debug/pprof/goroutine?debug=2 shows what every goroutine waits for (that found the
-	// statement deadlock described in writelock.go). Loopback only.
+	// statement deadlock described in wire.go). Loopback only.
 	if addr := os.Getenv("FERRETDB_DEBUG_ADDR"); addr != "" {
 		host, _, err := net.SplitHostPort(addr)
 		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 			log.Fatalf("ferretdb: FERRETDB_DEBUG_ADDR must be a loopback host:port, not %q", addr)
 		}
 		go func() { log.Printf("ferretdb: debug server: %v", http.ListenAndServe(addr, nil)) }()
-	}
-
-	// Collect garbage when the heap has grown by 400%, not Go's default 100%, unless GOGC says
-	// otherwise: FerretDB allocates a great deal per command (decoding and encoding every
-	// document), and with the default the collector took about a tenth of its CPU. Measured on two
-	// cores: raw versioned updates 1,452–1,532 → 1,711–1,713 per second, end-to-end updates
-	// 568–669 → 697–714, for a heap of a few tens of megabytes more.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
 	}
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
