@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"net/http"
@@ -37,12 +38,32 @@ func main() {
 		go func() { log.Printf("ferretdb: debug server: %v", http.ListenAndServe(addr, nil)) }()
 	}
 
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		log.Fatalf("ferretdb: cannot create %s: %v", *dir, err)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	front, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+	go func() {
+		<-ctx.Done()
+		_ = front.Close()
+	}()
+	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
+	if err := serve(ctx, front, *dir); err != nil {
+		log.Fatalf("ferretdb: %v", err)
+	}
+}
+
+// serve runs FerretDB on the SQLite files in dir until ctx ends, and serves its clients on front
+// through the proxy (proxy.go) until front is closed.
+func serve(ctx context.Context, front net.Listener, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, err)
 	}
 
-	// FerretDB itself listens on a Unix socket; clients reach it through the write-lock proxy.
-	socket := filepath.Join(*dir, "ferretdb.sock")
+	// FerretDB itself listens on a Unix socket; clients reach it through the proxy.
+	socket := filepath.Join(dir, "ferretdb.sock")
 	_ = os.Remove(socket)
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{Unix: socket},
@@ -53,33 +74,18 @@ func main() {
 		// synchronous(normal): in WAL mode a commit survives a crash of the process (not of the
 		// machine) without an fsync per write. It is a stand-in for tests and laptops.
 		// wal_autocheckpoint(0): the launcher checkpoints in the background (sqlitefiles.go).
-		SQLiteURL: "file:" + *dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)" +
+		SQLiteURL: "file:" + dir + "/?_txlock=immediate&_pragma=busy_timeout(60000)&_pragma=synchronous(normal)" +
 			"&_pragma=wal_autocheckpoint(0)",
 	})
 	if err != nil {
-		log.Fatalf("ferretdb: %v", err)
-	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	front, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Fatalf("ferretdb: %v", err)
+		return err
 	}
 	go func() {
 		if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Fatalf("ferretdb: %v", err)
 		}
 	}()
-	go func() {
-		<-ctx.Done()
-		_ = front.Close()
-	}()
-	log.Printf("ferretdb listening on %s (sqlite in %s)", *listen, *dir)
-	files := &sqliteFiles{dir: *dir, nextEmptying: map[string]time.Time{}}
+	files := &sqliteFiles{dir: dir, nextEmptying: map[string]time.Time{}}
 	go files.checkpoints(ctx, time.Second)
-	if err := serveWithWriteLocks(front, "unix", socket, files); err != nil {
-		log.Fatalf("ferretdb: %v", err)
-	}
+	return serveWithWriteLocks(front, "unix", socket, files)
 }
