@@ -54,6 +54,7 @@ func fastUpdate(server net.Conn, request []byte) (fastPath, error) {
 	}
 	db, _ := body.Lookup("$db").StringValueOK()
 	var kept []keptStatement
+	var ids []bsoncore.Value
 	checked := false
 	for i, statement := range statements {
 		filter, ok := statement.Lookup("q").DocumentOK()
@@ -64,6 +65,14 @@ func fastUpdate(server net.Conn, request []byte) (fastPath, error) {
 		if !ok {
 			return fastPath{}, nil
 		}
+		// Each statement is decided on the document as it was before the command; a later one of
+		// the same document must see what an earlier one wrote, so such a bulk goes unchanged.
+		for _, other := range ids {
+			if equalScalars(id, other) {
+				return fastPath{}, nil
+			}
+		}
+		ids = append(ids, id)
 		keep := keptStatement{index: i, statement: statement, id: id}
 		if len(conditions) > 0 {
 			checked = true

@@ -261,3 +261,25 @@ func TestAVersionedUpdateAfterARenameSeesTheCollectionNowUnderThatName(t *testin
 		t.Fatalf("find of a missing _id: %v", err)
 	}
 }
+
+func TestABulkOfVersionedUpdatesOfOneDocumentAppliesThemInTurn(t *testing.T) {
+	client, _ := startStandIn(t)
+	ctx := context.Background()
+	col := client.Database("turns").Collection("docs")
+	if _, err := col.InsertOne(ctx, raceDoc{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	versioned := func(id any, v int) mongo.WriteModel {
+		return mongo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}, {Key: "v", Value: v}}).
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "v", Value: v + 1}}}})
+	}
+	// as on MongoDB, the second statement sees what the first wrote (1 and 1.0 are one _id)
+	res, err := col.BulkWrite(ctx, []mongo.WriteModel{versioned(1, 0), versioned(1.0, 1), versioned(1, 0)})
+	if err != nil || res.MatchedCount != 2 {
+		t.Fatalf("bulk: %+v, %v", res, err)
+	}
+	var d raceDoc
+	if err := col.FindOne(ctx, bson.D{{Key: "_id", Value: 1}}).Decode(&d); err != nil || d.V != 2 {
+		t.Fatalf("document %+v, %v", d, err)
+	}
+}
