@@ -2,7 +2,7 @@
 // Provisions the backing servers for tests and the local stack, into the git-ignored .local/:
 //   - nats-server (JetStream), built from its Go module;
 //   - a MongoDB-protocol server: a real mongod obtained by mongodb-memory-server when it can be
-//     downloaded, otherwise FerretDB on SQLite built from infra/local/ferretdb (see DESIGN.md).
+//     downloaded, otherwise FerretDB on SQLite built from infra/local/ferretdb (see its README.md).
 // Fast when already done. Skips MongoDB entirely when MONGO_URL is set.
 // Options: --retry-mongod  try downloading mongod again even if FerretDB was chosen before.
 import { execFileSync, spawnSync } from 'node:child_process';

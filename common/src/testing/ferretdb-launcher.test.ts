@@ -122,8 +122,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned updates race on one document named by numbers of different types, then no update is lost', async () => {
-    // The proxy locks each document a write names by _id; 1 and 1.0 are one document to MongoDB,
-    // so they must be one lock too, or two updates could both pass the version check.
+    // 1 and 1.0 are one document to MongoDB: whichever spelling a filter uses, two updates must
+    // never both pass the version check.
     await withDatabase('numeric_ids', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');
       await col.insertOne({ _id: 1, v: 0, n: 0 });
@@ -135,7 +135,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned updates race on documents named by an ObjectId and by a string, then no update is lost', async () => {
-    // The proxy checks these filters on the stored document itself (directread.go), not through FerretDB.
+    // The proxy decides these filters on the document it fetches by _id (pushdown.go); a string
+    // _id and an ObjectId are different documents.
     await withDatabase('direct_race', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');
       const ids = [new mongoose.mongo.ObjectId(), 'ticket-1'];
@@ -223,8 +224,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned updates of a document race with bulk updates of it, then neither undoes the other', async () => {
-    // A versioned update locks only its document, a command of many statements its whole
-    // collection: the bulk must still never land between a versioned update's check and its write.
+    // The proxy decides a versioned update on the document and then writes it by _id: a bulk
+    // must never land between that check and that write.
     // Every success below moves v and n by one each, so a lost or misapplied write leaves v ≠ n.
     await withDatabase('mixed_writes', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');
@@ -249,12 +250,12 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
     });
   });
 
-  it('when a document the proxy saw written by a versioned $set is then written another way, then the next versioned update sees that write', async () => {
-    // The proxy remembers the fields a versioned $set left and decides the next versioned update
-    // on them: any other write of the document must make it forget them, or an update would be let
+  it('when a document written by a versioned $set is then written another way, then the next versioned update sees that write', async () => {
+    // The proxy decides a versioned update's filter itself before it lets the write through: it
+    // must decide it on the document as every kind of write left it, or an update would be let
     // through on a version that is no longer there.
     type Doc = { _id: mongoose.mongo.ObjectId; v: number; tag: string };
-    await withDatabase('known_values', 4, async (db) => {
+    await withDatabase('other_writes', 4, async (db) => {
       const col = db.collection<Doc>('docs');
       const otherWrites: Record<string, (_id: mongoose.mongo.ObjectId) => Promise<unknown>> = {
         '$inc by _id': (_id) => col.updateOne({ _id }, { $inc: { v: 9 } }),
@@ -290,7 +291,7 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when a versioned $set fails, then the next versioned update is decided on the document as it is', async () => {
-    await withDatabase('known_failed', 4, async (db) => {
+    await withDatabase('failed_set', 4, async (db) => {
       const col = db.collection<{ _id: number; v: number; tag: string }>('docs');
       await col.createIndex({ tag: 1 }, { unique: true });
       await col.insertMany([
@@ -387,8 +388,8 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
   });
 
   it('when versioned $set updates of a document race with bulk updates of it, then neither undoes the other', async () => {
-    // As above, in the shape whose written values the proxy remembers.
-    await withDatabase('known_race', 16, async (db) => {
+    // As above, with both fields written by $set (the shape of a replica's update).
+    await withDatabase('set_race', 16, async (db) => {
       const col = db.collection<RaceDoc>('race');
       await col.insertMany([1, 2].map((id) => ({ _id: id, v: 0, n: 0 })));
       const versioned = versionedUpdates(col, 8, 40, { plainSet: true });

@@ -20,9 +20,9 @@ export interface MongoServerHandle {
 }
 
 /**
- * Which MongoDB-protocol server to use, in the order DESIGN.md gives: `MONGO_URL` if set; a real
- * mongod through mongodb-memory-server if one could be obtained (`infra/local/provision.mjs`
- * records it); otherwise the FerretDB stand-in it built.
+ * Which MongoDB-protocol server to use (infra/local/ferretdb/README.md says why): `MONGO_URL` if
+ * set; a real mongod through mongodb-memory-server if one could be obtained
+ * (`infra/local/provision.mjs` records it); otherwise the FerretDB stand-in it built.
  */
 export function chooseMongo(env: NodeJS.ProcessEnv = process.env): { kind: MongoKind; binary?: string; url?: string } {
   if (env.MONGO_URL) return { kind: 'external', url: env.MONGO_URL };

@@ -8,7 +8,7 @@ export type RaceDoc = { _id: number | string | mongoose.mongo.ObjectId; v: numbe
  * Resolves with how many updates landed; on a server that keeps single-document updates atomic,
  * `v` and `n` both end at exactly that. `idFor` names the document in each client's filter (the
  * same one, maybe spelled as another numeric type). `plainSet` writes `n` with `$set` too (the
- * shape whose written values the stand-in's proxy remembers) instead of `$inc`.
+ * shape of a replica's update) instead of `$inc`.
  */
 export async function versionedUpdates(
   col: mongoose.mongo.Collection<RaceDoc>,

@@ -13,19 +13,18 @@ import (
 )
 
 // Why this exists: FerretDB's SQLite backend filters on its side only when the filter is exactly
-// {_id: v}; any other filter — such as a versioned update's {_id, version} — reads and decodes the
-// whole collection, so each such update costs time proportional to the collection (a quarter of a
-// second at a few thousand documents). While the proxy holds the document's lock (doclocks.go), an
-// update whose filter is {_id: v} plus plain equalities can be decided on the one document fetched
-// by _id (read from its file by directread.go, or else asked of FerretDB):
-// if it does not match, the answer is "matched nothing"; if it does, the same update is sent with
-// the filter {_id: v}, which FerretDB serves by an index (idindex.go). Nothing else can write in between.
-// Anything outside that simple shape goes to FerretDB unchanged.
+// {_id: v}; any other filter, such as a versioned update's {_id, version}, reads and decodes the
+// whole collection, so each such update would cost time proportional to the collection. MongoDB
+// serves it by the _id index. While the proxy holds the database's lock (proxy.go), an update
+// whose filter is {_id: v} plus plain equalities can be decided on the one document fetched by
+// _id (served by idindex.go's index): if it does not match, the answer is "matched nothing"; if it
+// does, the same update is sent with the filter {_id: v}, which FerretDB serves by the index.
+// Nothing else can write the document in between. Anything outside that simple shape goes to
+// FerretDB unchanged.
 
 // fastPath is what the fast path made of a request: a reply to send to the client (no statement
-// matched), or a request to send instead (the matching statements, by _id), what to tell
-// knownValues of FerretDB's reply to it, and how to give the client that reply; neither (handled
-// false) means "not this shape: forward it unchanged".
+// matched), or a request to send instead (the matching statements, by _id) and how to give the
+// client FerretDB's reply to it; neither (handled false) means "not this shape: forward it unchanged".
 type fastPath struct {
 	handled   bool
 	reply     []byte
@@ -36,18 +35,15 @@ type fastPath struct {
 
 // A statement of an update sent on by the fast path.
 type keptStatement struct {
-	index      int // in the client's command
-	statement  bsoncore.Document
-	id         bsoncore.Value
-	conditions []bsoncore.Element
-	generation uint64
+	index     int // in the client's command
+	statement bsoncore.Document
+	id        bsoncore.Value
 }
 
 // fastUpdate decides each statement of an update whose statements all name their document by
-// _id ({_id: v, field: scalar...}), one statement (the services' versioned updates, under that
-// document's lock) or many (a replica's batch, under its collection's lock); statements that do
-// not match are left out, the others are sent by _id alone.
-func fastUpdate(server net.Conn, request []byte, reader *directReader, known *knownValues) (fastPath, error) {
+// _id ({_id: v, field: scalar...}): one statement (the services' versioned updates) or many (a
+// replica's batch); statements that do not match are left out, the others are sent by _id alone.
+func fastUpdate(server net.Conn, request []byte) (fastPath, error) {
 	name, body, statements, ok := commandStatements(request)
 	if !ok || name != "update" || !oneDocumentEach(statements) {
 		return fastPath{}, nil
@@ -58,6 +54,7 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 	}
 	db, _ := body.Lookup("$db").StringValueOK()
 	var kept []keptStatement
+	var ids []bsoncore.Value
 	checked := false
 	for i, statement := range statements {
 		filter, ok := statement.Lookup("q").DocumentOK()
@@ -68,24 +65,31 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 		if !ok {
 			return fastPath{}, nil
 		}
-		keep := keptStatement{index: i, statement: statement, id: id, conditions: conditions}
+		// Each statement is decided on the document as it was before the command; a later one of
+		// the same document must see what an earlier one wrote, so such a bulk goes unchanged.
+		for _, other := range ids {
+			if equalScalars(id, other) {
+				return fastPath{}, nil
+			}
+		}
+		ids = append(ids, id)
+		keep := keptStatement{index: i, statement: statement, id: id}
 		if len(conditions) > 0 {
 			checked = true
-			matched, decided, generation := known.decide(db, collection, id, conditions)
-			if !decided {
-				matched, decided = reader.matches(db, collection, id, conditions)
+			doc, err := findByID(server, db, collection, id)
+			if err != nil {
+				return fastPath{}, err
 			}
+			if doc == nil {
+				continue // no such document
+			}
+			matched, decided := matches(doc, conditions)
 			if !decided {
-				doc, err := findByID(server, db, collection, id)
-				if err != nil {
-					return fastPath{}, err
-				}
-				matched = doc != nil && matches(doc, conditions)
+				return fastPath{}, nil
 			}
 			if !matched {
 				continue
 			}
-			keep.generation = generation
 		}
 		kept = append(kept, keep)
 	}
@@ -99,14 +103,6 @@ func fastUpdate(server net.Conn, request []byte, reader *directReader, known *kn
 		handled:   true,
 		rewritten: withStatements(request, body, kept),
 		after: func(reply []byte) []byte {
-			applied := appliedAll(reply, len(kept))
-			for _, k := range kept {
-				if applied {
-					known.learn(db, collection, k.id, k.conditions, k.statement.Lookup("u"), k.generation)
-				} else {
-					known.forgetDocument(db, collection, idKey(k.id))
-				}
-			}
 			if len(kept) == len(statements) {
 				return reply
 			}
@@ -213,14 +209,21 @@ func plainScalar(t bsontype.Type) bool {
 	return false
 }
 
-func matches(doc bsoncore.Document, conditions []bsoncore.Element) bool {
+// matches says whether the document matches every condition (plain equalities), and whether it
+// could decide that: a condition on an array field is left to FerretDB (an array equals a scalar
+// when one of its elements does).
+func matches(doc bsoncore.Document, conditions []bsoncore.Element) (matched, decided bool) {
+	matched = true
 	for _, c := range conditions {
 		actual, err := doc.LookupErr(c.Key())
+		if err == nil && actual.Type == bsontype.Array {
+			return false, false
+		}
 		if err != nil || !equalScalars(actual, c.Value()) {
-			return false
+			matched = false
 		}
 	}
-	return true
+	return matched, true
 }
 
 // equalScalars compares as MongoDB does for these types: numbers by value across int32, int64
@@ -379,14 +382,4 @@ func documentArray(docs [][]byte) []byte {
 	}
 	list, _ = bsoncore.AppendArrayEnd(list, idx)
 	return list
-}
-
-func opMsgMessage(requestID, responseTo int32, body []byte) []byte {
-	msg := make([]byte, 21, 21+len(body))
-	binary.LittleEndian.PutUint32(msg[0:4], uint32(21+len(body)))
-	binary.LittleEndian.PutUint32(msg[4:8], uint32(requestID))
-	binary.LittleEndian.PutUint32(msg[8:12], uint32(responseTo))
-	binary.LittleEndian.PutUint32(msg[12:16], opMsg)
-	// flags 0, section kind 0
-	return append(msg, body...)
 }

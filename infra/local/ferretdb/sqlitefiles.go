@@ -17,7 +17,7 @@ import (
 // sqliteFiles gives the launcher its own short-lived connections to FerretDB's database files
 // (one file per database), for the _id indexes and the checkpoints.
 //
-// Lock order, to stay free of deadlocks: the commands gate, then the write locks (doclocks.go),
+// Lock order, to stay free of deadlocks: the commands gate, then the database locks (proxy.go),
 // then drops.
 type sqliteFiles struct {
 	dir string
@@ -26,9 +26,6 @@ type sqliteFiles struct {
 	// closing it could take us for the file's last user and delete the new database's
 	// write-ahead log, which SQLite finds by name.
 	drops sync.RWMutex
-	// beforeDrop closes the connections kept open across commands (directread.go); it runs while
-	// drops is held exclusively, before a dropDatabase reaches FerretDB.
-	beforeDrop func()
 	// Every command the proxy relays passes through it; closed to empty a log (see checkpoint).
 	commands gate
 	mu       sync.Mutex
@@ -109,9 +106,6 @@ func (f *sqliteFiles) with(db string, fn func(conn *sql.DB) error) error {
 func (f *sqliteFiles) dropping(exchange func() error) error {
 	f.drops.Lock()
 	defer f.drops.Unlock()
-	if f.beforeDrop != nil {
-		f.beforeDrop()
-	}
 	return exchange()
 }
 
@@ -130,14 +124,13 @@ const maxLogPages = 4096
 //
 // Why the log needs emptying, and why at a moment the proxy makes quiet: SQLite starts its log
 // over only when a writer begins just as a checkpoint has caught up, which under steady load never
-// happens — the log grew by 8 MB/s in the end-to-end benchmark, to hundreds of megabytes, for a
-// database of a few hundred kilobytes. A TRUNCATE checkpoint empties it but holds the write lock
-// while it waits for readers, and FerretDB's update reads on one connection while it writes on
-// another: run amid traffic, the two waited for each other until the busy timeout (seen: every
-// write stalled for a minute). So the proxy holds new commands back and lets those in flight
-// finish (at most 100 ms, or it gives up and tries again five seconds later, so that a long scan
-// in flight costs the others one short pause, not one a second), and the checkpoint then waits at
-// most 100 ms for a reader (an open cursor). The pause is that of a few commands.
+// happens, so the log grows without bound for a database a fraction of its size. A TRUNCATE
+// checkpoint empties it but holds the write lock while it waits for readers, and FerretDB's update
+// reads on one connection while it writes on another: run amid traffic, the two waited for each
+// other until the busy timeout (every write stalled for a minute). So the proxy holds new commands
+// back and lets those in flight finish (at most 100 ms, or it gives up and tries again five
+// seconds later, so that a long scan in flight costs the others one short pause, not one a
+// second), and the checkpoint then waits at most 100 ms for a reader (an open cursor).
 func (f *sqliteFiles) checkpoint(db string) error {
 	var busy, pages, copied int
 	err := f.with(db, func(conn *sql.DB) error {
@@ -171,11 +164,10 @@ func (f *sqliteFiles) checkpoint(db string) error {
 // checkpoints runs checkpoint for every database whose log changed, every interval, off the
 // clients' path.
 //
-// Why: by default the connection whose commit fills the log past 1,000 pages runs the checkpoint
-// itself, fsyncs included, inside that client's write — and, behind the proxy, inside the
-// collection's lock. That was a fifth of FerretDB's CPU in the end-to-end benchmark, in bursts
-// that stalled every writer of the collection. FerretDB's own connections are opened with
-// automatic checkpoints off (main.go).
+// Why the launcher is the only one to checkpoint (FerretDB's connections are opened with
+// automatic checkpoints off, main.go): it must look at the log every so often anyway to empty it,
+// and otherwise the commit that fills the log past 1,000 pages runs the checkpoint itself, fsyncs
+// included, inside that client's command and the proxy's database lock.
 func (f *sqliteFiles) checkpoints(ctx context.Context, interval time.Duration) {
 	seen := map[string]time.Time{} // log file -> modification time at its last checkpoint
 	ticker := time.NewTicker(interval)

@@ -47,7 +47,11 @@ export async function benchDatabaseWork(server: (database: string) => string, up
   }
 }
 
-/** Versioned updates of one turn sent as one unordered bulk; each resolves true if the whole bulk applied. */
+/**
+ * Versioned updates of one turn sent as one unordered bulk; each resolves true if the whole bulk
+ * applied. At most 32 per bulk, as orders' listener batches (the stand-in refuses a command of over
+ * 50 statements, and how many land in one turn depends on how fast the server answers).
+ */
 function sameTurnBulk(collection: mongoose.mongo.Collection) {
   type Update = {
     updateOne: { filter: mongoose.mongo.Filter<mongoose.mongo.Document>; update: mongoose.mongo.UpdateFilter<mongoose.mongo.Document> };
@@ -62,7 +66,7 @@ function sameTurnBulk(collection: mongoose.mongo.Collection) {
         ({ matchedCount }) => batch.forEach((w) => w.done(matchedCount === batch.length)),
         (err: unknown) => batch.forEach((w) => w.fail(err)),
       );
-  });
+  }, 32);
   return (filter: Update['updateOne']['filter'], update: Update['updateOne']['update']) =>
     new Promise<boolean>((done, fail) => bulks.add({ op: { updateOne: { filter, update } }, done, fail }));
 }

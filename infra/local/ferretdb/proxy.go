@@ -1,0 +1,203 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"log"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Why this proxy exists: FerretDB 1.x applies update, delete and findAndModify by querying the
+// matching documents and then writing whole documents back, in two steps that are not one
+// transaction. Two concurrent conditional updates of one document can therefore both match and
+// the second write-back silently undoes the first (a lost update). MongoDB guarantees that a
+// single-document update is atomic, and the services rely on it (optimistic concurrency, version
+// checks on replicas, the outbox). So clients talk to this proxy, which runs such commands one at a
+// time per database (see databaseLocks); everything else (reads, inserts, handshakes) passes
+// through unlocked.
+
+// readModifyWrite names the commands FerretDB runs as a read followed by a write.
+var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndModify": true, "findandmodify": true}
+
+// movesDocuments names the commands that take a collection's documents away from under its name
+// (renameCollection with dropTarget may also replace them). They take the same locks, so that none
+// lands between a versioned update's check and its write (pushdown.go), which names the document
+// by _id alone and would otherwise write whatever document now has that _id.
+var movesDocuments = map[string]bool{"drop": true, "dropDatabase": true, "renameCollection": true}
+
+// serveWithWriteLocks accepts clients on l and forwards each connection to the backend address.
+func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteFiles) error {
+	indexer := newIDIndexer(files)
+	locks := newDatabaseLocks()
+	for {
+		client, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer client.Close()
+			server, err := net.Dial(network, backend)
+			if err != nil {
+				log.Printf("ferretdb proxy: %v", err)
+				return
+			}
+			defer server.Close()
+			if err := relay(client, server, locks, files, indexer); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				log.Printf("ferretdb proxy: %v", err)
+			}
+		}()
+	}
+}
+
+// relay forwards request/response exchanges one at a time, as the wire protocol does per
+// connection, holding a command's database locks until its reply. The _id indexer sees each
+// command after FerretDB has run it and before the client gets the reply, so a client that goes on
+// with another connection already finds the index there.
+func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, indexer *idIndexer) error {
+	for {
+		request, err := readMessage(client)
+		if err != nil {
+			return err
+		}
+		cmd, expectReply := inspect(request)
+		if cmd.statements > maxStatements && expectReply {
+			if _, err := client.Write(tooManyStatements(request, cmd)); err != nil {
+				return err
+			}
+			continue
+		}
+		done := func(reply []byte) []byte {
+			indexer.after(cmd.name, cmd.db, cmd.collection)
+			return reply
+		}
+		err = files.serving(func() error {
+			if dbs := lockedDatabases(cmd); dbs != nil {
+				defer locks.lock(dbs)()
+			}
+			switch {
+			case cmd.name == "update" && expectReply:
+				return versionedExchange(client, server, request, done)
+			case cmd.name == "dropDatabase":
+				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
+			default:
+				return exchange(client, server, request, expectReply, done)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// versionedExchange runs an update, by the fast path for versioned updates (pushdown.go) when it
+// applies; its database is locked.
+func versionedExchange(client, server net.Conn, request []byte, done func([]byte) []byte) error {
+	fast, err := fastUpdate(server, request)
+	if err != nil {
+		return err
+	}
+	if fast.reply != nil {
+		_, err := client.Write(fast.reply)
+		return err
+	}
+	if fast.handled {
+		request = fast.rewritten
+		original := done
+		done = func(reply []byte) []byte { return original(fast.after(reply)) }
+	}
+	return exchange(client, server, request, true, done)
+}
+
+// exchange sends the request and relays its replies; done runs once the server has answered
+// (or, for a request without a reply, once it is sent) and before the client sees the answer.
+func exchange(client, server net.Conn, request []byte, expectReply bool, done func(reply []byte) []byte) error {
+	if _, err := server.Write(request); err != nil {
+		return err
+	}
+	if !expectReply {
+		done(nil)
+	}
+	for first := true; expectReply; first = false {
+		reply, err := readMessage(server)
+		if err != nil {
+			return err
+		}
+		if first {
+			reply = done(reply)
+		}
+		if _, err := client.Write(reply); err != nil {
+			return err
+		}
+		// a reply with moreToCome is followed by more replies to the same request
+		expectReply = opCode(reply) == opMsg && flags(reply)&2 != 0
+	}
+	return nil
+}
+
+// lockedDatabases names the databases whose lock a command holds until its reply, sorted and each
+// once; nil for a command that takes no lock.
+//
+// Why a lock per database, not per document or collection: it is what atomicity needs and no
+// more. A versioned update is decided on its document and then written (pushdown.go), and FerretDB
+// runs every other update, delete and findAndModify as a read and then a write; no other write of
+// that document may come in between. And it keeps FerretDB's own limits out of reach: a command
+// holds one of the database's 100 SQLite connections per statement until it ends (see
+// maxStatements), so with one such command at a time per database, several large ones can never
+// take all the connections together and wait for each other. Finer locks (per document, with a
+// writer lock per database and a statement semaphore) only made the stand-in faster.
+func lockedDatabases(cmd command) []string {
+	switch {
+	case readModifyWrite[cmd.name] || (movesDocuments[cmd.name] && cmd.name != "renameCollection"):
+		return []string{cmd.db}
+	case cmd.name == "renameCollection":
+		// sent to admin; its namespaces ("db.collection") name the databases
+		dbs := []string{databaseOf(cmd.collection), databaseOf(cmd.renameTo)}
+		slices.Sort(dbs)
+		return slices.Compact(dbs)
+	}
+	return nil
+}
+
+// databaseOf returns the database of a namespace "db.collection" (database names have no dots).
+func databaseOf(namespace string) string {
+	db, _, _ := strings.Cut(namespace, ".")
+	return db
+}
+
+// databaseLocks holds one mutex per database.
+type databaseLocks struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func newDatabaseLocks() *databaseLocks {
+	return &databaseLocks{locks: map[string]*sync.Mutex{}}
+}
+
+// lock takes the locks of the databases, in the order given (lockedDatabases sorts them, so that
+// two commands never each wait for the other), and returns the function that releases them.
+func (d *databaseLocks) lock(dbs []string) func() {
+	held := make([]*sync.Mutex, 0, len(dbs))
+	for _, db := range dbs {
+		d.mu.Lock()
+		l := d.locks[db]
+		if l == nil {
+			l = &sync.Mutex{}
+			d.locks[db] = l
+		}
+		d.mu.Unlock()
+		l.Lock()
+		held = append(held, l)
+	}
+	return func() {
+		for _, l := range slices.Backward(held) {
+			l.Unlock()
+		}
+	}
+}
