@@ -207,6 +207,18 @@ describe.each(TRANSPORTS)('bus and Listener base on %s (real server)', (transpor
     expect(second.handledEvents.map((e) => e.id).sort()).toEqual(missed.map((e) => e.id).sort());
   });
 
+  it('when the server restarts between two events, then the listener gets the second and publishing works again', async () => {
+    const listener = await listen(new RecordingListener(bus, 'g-server-restart'));
+    await publish(buildTicketEvent());
+    await waitFor(() => listener.handledEvents.length === 1);
+    await transport.stopServer();
+    await transport.startServer();
+    const after = buildTicketEvent();
+    // The first attempts may fail while the client reconnects; an outbox relay would try again the same way.
+    await waitFor(() => publish(after).then(() => true), { timeoutMs: 20_000, what: 'a publication after the restart' });
+    await waitFor(() => listener.handledEvents.some((e) => e.id === after.id), { timeoutMs: 20_000 });
+  }, 45_000);
+
   it('when several copies start at once, then setting up subscriptions does not fail', async () => {
     const buses = await Promise.all(Array.from({ length: 4 }, (_, i) => transport.connect({ name: `start-${i}` })));
     opened.push(...buses);

@@ -49,6 +49,7 @@ export class StanBus implements Bus {
   private connected = false;
   private closing = false;
   private reopening?: Promise<void>;
+  private opening?: Stan;
   private readonly consumers = new Set<StanConsumer>();
   readonly settings: Required<Omit<StanBusOptions, 'logger'>> & { servers: string[] };
 
@@ -123,16 +124,29 @@ export class StanBus implements Bus {
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     this.consumers.clear();
     this.closing = true;
+    // A connection still being attempted (the server is unreachable) is abandoned.
+    await closeStan(this.opening);
     await this.reopening;
     this.connected = false;
     await closeStan(this.stan);
+  }
+
+  /** Opens a connection, remembered until it is established so that `close()` can abandon it. */
+  private async attempt(clientId: string): Promise<Stan> {
+    const opening = openStan(this.settings, clientId);
+    this.opening = opening.stan;
+    try {
+      return await opening.connected;
+    } finally {
+      this.opening = undefined;
+    }
   }
 
   private async open(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const clientId = stanClientId(this.settings.name);
       try {
-        const stan = await openStan(this.settings, clientId);
+        const stan = await this.attempt(clientId);
         this.clientId = clientId;
         this.adopt(stan);
         return;
@@ -185,7 +199,7 @@ export class StanBus implements Bus {
       const clientId = stanClientId(this.settings.name);
       let stan: Stan | undefined;
       try {
-        stan = await openStan(this.settings, clientId);
+        stan = await this.attempt(clientId);
         if (this.closing) return void (await closeStan(stan));
         for (const consumer of this.consumers) await consumer.attach(stan);
         this.clientId = clientId;
@@ -363,7 +377,7 @@ class StanConsumer {
   }
 }
 
-function openStan(settings: StanBus['settings'], clientId: string): Promise<Stan> {
+function openStan(settings: StanBus['settings'], clientId: string): { stan: Stan; connected: Promise<Stan> } {
   const stan = stanConnect(settings.clusterId, clientId, {
     servers: settings.servers,
     name: clientId,
@@ -376,7 +390,7 @@ function openStan(settings: StanBus['settings'], clientId: string): Promise<Stan
     stanPingInterval: settings.pingIntervalMs,
     stanMaxPingOut: settings.maxPingsOut,
   });
-  return new Promise<Stan>((resolve, reject) => {
+  const connected = new Promise<Stan>((resolve, reject) => {
     let connected = false;
     // An EventEmitter throws an 'error' nobody listens to: keep a listener for the connection's life.
     stan.on('error', (err: unknown) => {
@@ -389,7 +403,11 @@ function openStan(settings: StanBus['settings'], clientId: string): Promise<Stan
       connected = true;
       resolve(stan);
     });
+    stan.once('close', () => {
+      if (!connected) reject(new Error('bus: connection closed before it was established'));
+    });
   });
+  return { stan, connected };
 }
 
 /** Closes a connection (telling the server, if it answers), resolving when it is closed. */

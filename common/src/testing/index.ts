@@ -7,3 +7,4 @@ export * from './helpers';
 export * from './stream-reader';
 export * from './stan-server';
 export * from './transports';
+export * from './tcp-proxy';
