@@ -5,3 +5,4 @@ export * from './publisher';
 export * from './jetstream-bus';
 export * from './same-turn';
 export * from './stan-bus';
+export * from './connect-bus';
