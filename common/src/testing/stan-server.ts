@@ -30,7 +30,13 @@ export interface StanServerHandle {
  * lost connection take seconds, not the default minutes.
  */
 export async function startStanServer(
-  options: { storeDir?: string; port?: number; clusterId?: string; heartbeats?: boolean } = {},
+  options: {
+    storeDir?: string;
+    port?: number;
+    clusterId?: string;
+    /** How the server checks its clients: every `interval`, dropping one after `failCount` misses. */
+    heartbeat?: { interval: string; timeout: string; failCount: number };
+  } = {},
 ): Promise<StanServerHandle> {
   const port = options.port ?? (await freePort());
   const monitorPort = await freePort();
@@ -41,7 +47,7 @@ export async function startStanServer(
     ...['-cid', clusterId, '-st', 'FILE', '--dir', storeDir],
     // The store's default limits drop old messages past 1,000,000 per channel: keep everything.
     ...['-mm', '0', '-mb', '0'],
-    ...(options.heartbeats === false ? [] : ['-hbi', '1s', '-hbt', '1s', '-hbf', '2']),
+    ...heartbeatArgs(options.heartbeat ?? { interval: '1s', timeout: '1s', failCount: 2 }),
   ];
   const server = new ChildServer('nats-streaming-server', findBinary('nats-streaming-server'), args, port);
   await server.start();
@@ -74,6 +80,10 @@ export async function startStanServer(
       await start();
     },
   };
+}
+
+function heartbeatArgs(hb: { interval: string; timeout: string; failCount: number }): string[] {
+  return ['-hbi', hb.interval, '-hbt', hb.timeout, '-hbf', String(hb.failCount)];
 }
 
 /** The NATS port answers before the streaming layer has recovered its store: wait for that too. */
