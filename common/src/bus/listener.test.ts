@@ -332,5 +332,4 @@ describe('JetStream bus specifics (real nats-server)', () => {
     expect(writes).toBeLessThanOrEqual(30);
     await waitFor(async () => (await bus.manager.consumers.info(bus.streamName, 'g-acks__ticket_created')).num_ack_pending === 0);
   });
-
 });

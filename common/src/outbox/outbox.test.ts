@@ -78,8 +78,7 @@ describe.each(TRANSPORTS)('transactional outbox on %s (real MongoDB-protocol ser
     await mongoose.disconnect();
   });
 
-  const published = async (id: string) =>
-    (await transport.read<TicketEventData>(Subjects.TicketUpdated)).filter((e) => e.id === id);
+  const published = async (id: string) => (await transport.read<TicketEventData>(Subjects.TicketUpdated)).filter((e) => e.id === id);
 
   it('when a change is saved with its event, then the event carries the saved version and is removed once published', async () => {
     const doc = await change(new Item({ title: 'gig', price: 5 }), 5);

@@ -11,6 +11,7 @@ import {
   TEST_STAN_CLUSTER_ID,
   type MongoServerHandle,
   type NatsServerHandle,
+  type StanServerHandle,
 } from '@ticketing/common/testing';
 import type { EventBusKind } from '@ticketing/common';
 import { createGateway } from './gateway';
@@ -42,6 +43,8 @@ export interface Stack {
   nats?: NatsServerHandle;
   mongo?: MongoServerHandle;
   eventBus: EventBusKind;
+  /** The same server as `nats` when it is a nats-streaming-server, with its monitoring address. */
+  stan?: StanServerHandle;
   natsUrl: string;
   tickets: ServiceProcess[];
   orders: ServiceProcess[];
@@ -57,6 +60,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dataDir = options.dataDir;
   const eventBus = options.eventBus ?? 'jetstream';
   const nats = options.natsUrl ? undefined : await startEventServer(eventBus, dataDir);
+  const stan = nats && 'monitorUrl' in nats ? (nats as StanServerHandle) : undefined;
   const mongo = options.mongoUrl ? undefined : await startMongoServer({ dataDir: dataDir && path.join(dataDir, 'mongo') });
   const natsUrl = options.natsUrl ?? nats!.url;
   const mongoServer = options.mongoUrl ?? mongo!.url;
@@ -73,7 +77,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         NATS_URL: natsUrl,
         JWT_KEY: options.jwtKey,
         EVENT_BUS: eventBus,
-        ...(eventBus === 'nats-streaming' ? { STAN_CLUSTER_ID: nats ? TEST_STAN_CLUSTER_ID : (process.env.STAN_CLUSTER_ID ?? 'ticketing') } : {}),
+        ...(eventBus === 'nats-streaming'
+          ? { STAN_CLUSTER_ID: nats ? TEST_STAN_CLUSTER_ID : (process.env.STAN_CLUSTER_ID ?? 'ticketing') }
+          : {}),
         ...options.serviceEnv,
       },
     });
@@ -108,6 +114,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     nats,
     mongo,
     eventBus,
+    stan,
     natsUrl,
     tickets,
     orders,
@@ -123,7 +130,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 }
 
-function startEventServer(eventBus: EventBusKind, dataDir: string | undefined): Promise<NatsServerHandle> {
+function startEventServer(eventBus: EventBusKind, dataDir: string | undefined): Promise<NatsServerHandle | StanServerHandle> {
   if (eventBus === 'jetstream') return startNatsServer({ storeDir: dataDir && path.join(dataDir, 'nats') });
   // A copy that died is dropped by the server within seconds (every 2 s, 3 misses), so that the
   // events it held go to the other copies soon, not after the default minutes.
