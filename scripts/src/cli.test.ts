@@ -8,7 +8,7 @@ const run = (script: string, ...args: string[]) =>
 describe('command lines of the scripts', () => {
   const scripts: [string, string[]][] = [
     ['stress', ['--iterations', '--concurrency', '--url', '--insecure', '--token', '--timeout', '--json']],
-    ['bench', ['--quick', '--stress-iterations', '--json']],
+    ['bench', ['--quick', '--stress-iterations', '--event-bus', '--json']],
     ['local-stack', ['--port', '--orders-replicas', '--tickets-replicas', '--event-bus']],
     ['token', ['--id', '--email', '--hours']],
   ];
