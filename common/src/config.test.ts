@@ -27,6 +27,22 @@ describe('parseConfig', () => {
     }
   });
 
+  it('when no event bus is named, then JetStream with the NATS Streaming cluster id defaulting to ticketing', () => {
+    expect(parseConfig(serviceEnvShape, valid)).toMatchObject({ EVENT_BUS: 'jetstream', STAN_CLUSTER_ID: 'ticketing' });
+    expect(parseConfig(serviceEnvShape, { ...valid, EVENT_BUS: 'nats-streaming', STAN_CLUSTER_ID: 'prod-stan' })).toMatchObject({
+      EVENT_BUS: 'nats-streaming',
+      STAN_CLUSTER_ID: 'prod-stan',
+    });
+  });
+
+  it.each([
+    ['EVENT_BUS', 'kafka', /^config: EVENT_BUS must be jetstream or nats-streaming$/],
+    ['EVENT_BUS', 'stan', /^config: EVENT_BUS must be jetstream or nats-streaming$/],
+    ['STAN_CLUSTER_ID', 'my cluster', /^config: STAN_CLUSTER_ID must be letters, digits, - or _$/],
+  ])('when %s is %s, then start-up is refused with one line naming it', (name, value, line) => {
+    expect(() => parseConfig(serviceEnvShape, { ...valid, [name]: value })).toThrow(line);
+  });
+
   it('when a service adds its own variables, then they are parsed too', () => {
     const config = parseConfig({ ...serviceEnvShape, EXPIRY: z.coerce.number().default(900) }, { ...valid, EXPIRY: '60' });
     expect(config.EXPIRY).toBe(60);

@@ -5,6 +5,10 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** The event transports a service can run on. */
+export const EVENT_BUSES = ['jetstream', 'nats-streaming'] as const;
+export type EventBusKind = (typeof EVENT_BUSES)[number];
+
 /** The variables every service reads. Services extend this shape with their own. */
 export const serviceEnvShape = {
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -17,6 +21,13 @@ export const serviceEnvShape = {
     .min(1)
     .default(() => `${os.hostname()}-${process.pid}`),
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** The event transport: JetStream, or NATS Streaming for deployments that still run it (docs/nats-streaming.md). */
+  EVENT_BUS: z.enum(EVENT_BUSES, { error: `must be ${EVENT_BUSES.join(' or ')}` }).default('jetstream'),
+  /** The NATS Streaming server's cluster id (its `--cluster_id`), when EVENT_BUS=nats-streaming. */
+  STAN_CLUSTER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
+    .default('ticketing'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 };
 

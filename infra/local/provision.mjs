@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Provisions the backing servers for tests and the local stack, into the git-ignored .local/:
 //   - nats-server (JetStream), built from its Go module;
+//   - nats-streaming-server (the optional NATS Streaming transport, docs/nats-streaming.md), likewise;
 //   - a MongoDB-protocol server: a real mongod obtained by mongodb-memory-server when it can be
 //     downloaded, otherwise FerretDB on SQLite built from infra/local/ferretdb (see its README.md).
 // Fast when already done. Skips MongoDB entirely when MONGO_URL is set.
@@ -13,6 +14,9 @@ import { createRequire } from 'node:module';
 
 const NATS_MODULE = 'github.com/nats-io/nats-server/v2';
 const NATS_VERSION = 'v2.15.2';
+// NATS Streaming is end-of-life upstream: v0.25.6 is its last server.
+const STAN_MODULE = 'github.com/nats-io/nats-streaming-server';
+const STAN_VERSION = 'v0.25.6';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -44,6 +48,16 @@ function natsServer() {
   }
   goBuild('nats-server', ['install', `${NATS_MODULE}@${NATS_VERSION}`], root);
   say(`nats-server ${NATS_VERSION} built`);
+}
+
+function natsStreamingServer() {
+  const target = path.join(bin, 'nats-streaming-server');
+  if (fs.existsSync(target)) {
+    const version = spawnSync(target, ['--version'], { encoding: 'utf8' }).stdout ?? '';
+    if (version.includes(STAN_VERSION)) return say(`nats-streaming-server ${STAN_VERSION} ready`);
+  }
+  goBuild('nats-streaming-server', ['install', `${STAN_MODULE}@${STAN_VERSION}`], root);
+  say(`nats-streaming-server ${STAN_VERSION} built`);
 }
 
 function ferretdb() {
@@ -87,4 +101,5 @@ async function mongo() {
 }
 
 natsServer();
+natsStreamingServer();
 await mongo();

@@ -1,4 +1,4 @@
-import { JetStreamBus, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
+import { connectBus, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { createApp } from './app';
 import type { OrdersConfig } from './config';
@@ -24,12 +24,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
   await mongoose.connect(config.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
   await Promise.all([Ticket.init(), Order.init()]);
 
-  const bus = await JetStreamBus.connect({
-    servers: config.NATS_URL,
-    name: config.NATS_CLIENT_NAME,
-    replicas: config.JETSTREAM_REPLICAS,
-    logger,
-  });
+  const bus = await connectBus(config, logger);
   const versions = new ReplicaVersions();
   const listeners = {
     created: new TicketCreatedListener(bus, logger, versions),

@@ -6,17 +6,18 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { signToken } from '@ticketing/common';
+import { EVENT_BUSES, signToken } from '@ticketing/common';
 import { databaseUrl } from '@ticketing/common/testing';
 import { startStack } from './stack/stack';
 import { percentile } from './stress/percentiles';
 import { benchRawJetStream } from './bench/raw-jetstream';
+import { benchRawStan } from './bench/raw-stan';
 import { benchRawMongo } from './bench/raw-mongo';
 import { benchDatabaseWork } from './bench/database-work';
 import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
 import { withCpuShare } from './bench/cpu-share';
 import { runStressCli } from './bench/stress-cli';
-import { parseCommandLine, wholeNumber } from './cli';
+import { oneOf, parseCommandLine, wholeNumber } from './cli';
 
 const USAGE = `
 Usage: npm run bench -- [options]
@@ -27,6 +28,8 @@ the stress CLI in a process of its own (as npm run stress); prints a table with 
 
   --quick                 smaller sizes (a smoke run, figures are rough)
   --stress-iterations N   iterations of the stress step (default 10000; 1000 with --quick)
+  --event-bus B           jetstream (default) or nats-streaming: the stack's transport; with
+                          nats-streaming, raw NATS Streaming is measured too, next to JetStream
   --json                  print the results as JSON
   --help                  this text
 `;
@@ -46,7 +49,9 @@ async function main() {
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'stress-iterations': { type: 'string' },
+    'event-bus': { type: 'string', default: 'jetstream' },
   });
+  const eventBus = oneOf('bench', 'event-bus', values['event-bus'], EVENT_BUSES);
   const q = values.quick;
   const stressIterations = values['stress-iterations']
     ? wholeNumber('bench', 'stress-iterations', values['stress-iterations'])
@@ -55,7 +60,7 @@ async function main() {
       : 10_000;
   const log = (line: string) => process.stderr.write(line + '\n');
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-bench-'));
-  const stack = await startStack({ jwtKey: JWT_KEY, logDir, serviceEnv: { LOG_LEVEL: 'warn' } });
+  const stack = await startStack({ jwtKey: JWT_KEY, logDir, serviceEnv: { LOG_LEVEL: 'warn' }, eventBus });
   const token = signToken({ id: 'bench-user', email: 'bench@ticketing.dev' }, JWT_KEY, 3600);
   try {
     // Throughputs are the median of several runs (one with --quick): single runs on a shared
@@ -67,6 +72,9 @@ async function main() {
     const jetstreamRuns = await repeat(q ? 1 : 3, () => benchRawJetStream(q ? 5_000 : 50_000));
     const jetstream = median(jetstreamRuns);
     log(`  ${Math.round(jetstream)} msg/s${spread(jetstreamRuns)}`);
+    // On NATS Streaming, its raw figure is the bus's limit for the end-to-end ratios below.
+    const stan = eventBus === 'nats-streaming' ? await benchStan(q, log) : undefined;
+    const rawBus = stan?.msgsPerSec ?? jetstream;
     const pids = {
       [stack.mongo!.kind]: stack.mongo!.pid(),
       nats: stack.nats?.pid(),
@@ -96,7 +104,7 @@ async function main() {
     const mongo = median(mongoRuns);
     const work = median(workRuns);
     const e2e = median(e2eRuns);
-    const overSlowerRaw = (runs: number[]) => runs.map((r, i) => round2(r / Math.min(jetstream, mongoRuns[i])));
+    const overSlowerRaw = (runs: number[]) => runs.map((r, i) => round2(r / Math.min(rawBus, mongoRuns[i])));
     const ratios = overSlowerRaw(e2eRuns);
     const workRatios = overSlowerRaw(workRuns);
     const rawCores = averageCores(rawCoreRuns);
@@ -135,8 +143,10 @@ async function main() {
     const results = {
       machine: `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, MongoDB: ${stack.mongo!.kind}`,
       rounds,
+      eventBus,
       rawJetStreamMsgsPerSec: Math.round(jetstream),
       rawJetStreamRuns: jetstreamRuns.map(Math.round),
+      ...(stan && { rawNatsStreamingMsgsPerSec: Math.round(stan.msgsPerSec), rawNatsStreamingRuns: stan.runs.map(Math.round) }),
       rawMongoUpdatesPerSec: Math.round(mongo),
       rawMongoRuns: mongoRuns.map(Math.round),
       rawMongoCoresUsed: rawCores,
@@ -172,10 +182,10 @@ async function main() {
 | measure | result | target |
 | --- | --- | --- |
 | raw JetStream: publish → consume → ack | ${results.rawJetStreamMsgsPerSec} msg/s${spread(jetstreamRuns)} | |
-| raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s${spread(mongoRuns)} | |
+${stan ? `| raw NATS Streaming: publish → consume → ack | ${Math.round(stan.msgsPerSec)} msg/s${spread(stan.runs)} | |\n` : ''}| raw ${stack.mongo!.kind}: findOne + save (versioned) | ${results.rawMongoUpdatesPerSec} updates/s${spread(mongoRuns)} | |
 | cores used during the raw run | ${rawCpu} (of ${os.cpus().length}) | |
 | database work alone of an end-to-end update (edit's write with its event, replica's write) | ${results.databaseWorkUpdatesPerSec} updates/s${spread(workRuns)}; ÷ slower raw limit: ${results.databaseWorkOverSlowerRaw}${spread(workRatios)} (what the ratio below could reach if HTTP, the bus and the services cost nothing) | |
-| end to end: ticket updates applied in orders, ${SATURATION_TICKETS} tickets at once | ${results.endToEndUpdatesPerSec} updates/s${spread(e2eRuns)} | |
+| end to end (${eventBus}): ticket updates applied in orders, ${SATURATION_TICKETS} tickets at once | ${results.endToEndUpdatesPerSec} updates/s${spread(e2eRuns)} | |
 | end to end ÷ slower raw limit (each round's runs compared with each other) | ${results.endToEndOverSlowerRaw}${spread(ratios)} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
 | cores used during end to end | ${cpu} (of ${os.cpus().length}) | |
 | replication lag at 100 updates/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms (${lag.samples} samples) | p99 ≤ 50 ms (${mark(lag.p99 <= 50)}) |
@@ -189,6 +199,13 @@ machine: ${results.machine}`);
   } finally {
     await stack.stop();
   }
+}
+
+async function benchStan(quick: boolean, log: (line: string) => void): Promise<{ msgsPerSec: number; runs: number[] }> {
+  log('bench: raw NATS Streaming publish → consume → ack…');
+  const runs = await repeat(quick ? 1 : 3, () => benchRawStan(quick ? 5_000 : 50_000));
+  log(`  ${Math.round(median(runs))} msg/s${spread(runs)}`);
+  return { msgsPerSec: median(runs), runs };
 }
 
 async function repeat(times: number, run: () => Promise<number>): Promise<number[]> {

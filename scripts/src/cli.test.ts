@@ -8,8 +8,8 @@ const run = (script: string, ...args: string[]) =>
 describe('command lines of the scripts', () => {
   const scripts: [string, string[]][] = [
     ['stress', ['--iterations', '--concurrency', '--url', '--insecure', '--token', '--timeout', '--json']],
-    ['bench', ['--quick', '--stress-iterations', '--json']],
-    ['local-stack', ['--port', '--orders-replicas', '--tickets-replicas']],
+    ['bench', ['--quick', '--stress-iterations', '--event-bus', '--json']],
+    ['local-stack', ['--port', '--orders-replicas', '--tickets-replicas', '--event-bus']],
     ['token', ['--id', '--email', '--hours']],
   ];
 
@@ -38,5 +38,11 @@ describe('command lines of the scripts', () => {
     const result = run(script, option, value);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${option} must be a whole number`);
+  });
+
+  it('when local-stack gets an event bus it does not know, then it names the option and the choices, starts nothing and exits 2', () => {
+    const result = run('local-stack', '--event-bus', 'kafka');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('start: --event-bus must be jetstream or nats-streaming, got "kafka"\n');
   });
 });

@@ -33,3 +33,12 @@ export function wholeNumber(script: string, option: string, value: string, min =
   }
   return n;
 }
+
+/** The value of an option that must be one of `choices`; anything else exits 2 naming the option. */
+export function oneOf<T extends string>(script: string, option: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    process.stderr.write(`${script}: --${option} must be ${choices.join(' or ')}, got ${JSON.stringify(value)}\n`);
+    process.exit(2);
+  }
+  return value as T;
+}

@@ -3,11 +3,11 @@
  * `npm start`: the whole system on this machine (see USAGE).
  */
 import { localDir } from '@ticketing/common/testing';
-import { signToken } from '@ticketing/common';
+import { EVENT_BUSES, signToken } from '@ticketing/common';
 import { startStack } from './stack/stack';
 
 import { DEV_JWT_KEY } from './dev-key';
-import { parseCommandLine, wholeNumber } from './cli';
+import { oneOf, parseCommandLine, wholeNumber } from './cli';
 
 const USAGE = `
 Usage: npm start -- [options]
@@ -19,6 +19,8 @@ on one origin. Uses MONGO_URL, NATS_URL and JWT_KEY when set; otherwise starts i
   --port N              the one origin (default 3000; env PORT)
   --orders-replicas N   copies of orders sharing its queue group (default 1)
   --tickets-replicas N  copies of tickets (default 1)
+  --event-bus B         jetstream (default) or nats-streaming (starts nats-streaming-server;
+                        see docs/nats-streaming.md; env EVENT_BUS)
   --help                this text
 `;
 
@@ -27,6 +29,7 @@ async function main() {
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     'orders-replicas': { type: 'string', default: '1' },
     'tickets-replicas': { type: 'string', default: '1' },
+    'event-bus': { type: 'string', default: process.env.EVENT_BUS ?? 'jetstream' },
   });
   const jwtKey = process.env.JWT_KEY ?? DEV_JWT_KEY;
   const stack = await startStack({
@@ -35,6 +38,7 @@ async function main() {
     ticketsReplicas: wholeNumber('start', 'tickets-replicas', values['tickets-replicas']),
     mongoUrl: process.env.MONGO_URL,
     natsUrl: process.env.NATS_URL,
+    eventBus: oneOf('start', 'event-bus', values['event-bus'], EVENT_BUSES),
     jwtKey,
     dataDir: localDir('data'),
     logDir: 'inherit',
@@ -44,7 +48,7 @@ async function main() {
 ticketing is running on ${stack.url}
   tickets: ${stack.tickets.map((p) => p.url).join(', ')}
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
-  nats:    ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
+  ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 try:
   curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\
        -H 'Authorization: Bearer ${token}' -d '{"title":"concert","price":20}'

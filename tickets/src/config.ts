@@ -6,7 +6,7 @@ import { parseConfig, serviceEnvShape } from '@ticketing/common';
  */
 export const REQUIRED_ENV = ['MONGO_URL', 'NATS_URL', 'JWT_KEY'] as const;
 
-/** Everything else (PORT, NATS_CLIENT_NAME, JETSTREAM_REPLICAS, LOG_LEVEL) has a default. */
+/** Everything else (PORT, NATS_CLIENT_NAME, JETSTREAM_REPLICAS, EVENT_BUS, STAN_CLUSTER_ID, LOG_LEVEL) has a default. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseConfig(serviceEnvShape, env);
 }

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, loadConfigOrExit, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
+import { connectBus, createLogger, loadConfigOrExit, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
@@ -20,12 +20,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   // While the database is unreachable a request fails within 2 s (503) instead of hanging.
   await connectDatabase(config.MONGO_URL, logger);
 
-  const bus = await JetStreamBus.connect({
-    servers: config.NATS_URL,
-    name: config.NATS_CLIENT_NAME,
-    replicas: config.JETSTREAM_REPLICAS,
-    logger: logger.child({ component: 'bus' }),
-  });
+  const bus = await connectBus(config, logger.child({ component: 'bus' }));
   const relay = new OutboxRelay(Ticket, bus, { logger: logger.child({ component: 'outbox' }) });
   const listeners = createListeners(bus, relay, logger);
 

@@ -5,3 +5,6 @@ export * from './nats-server';
 export * from './mongo-server';
 export * from './helpers';
 export * from './stream-reader';
+export * from './stan-server';
+export * from './transports';
+export * from './tcp-proxy';

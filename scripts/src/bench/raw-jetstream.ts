@@ -1,4 +1,4 @@
-import { JetStreamBus, Listener, Publisher, Subjects, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
+import { JetStreamBus, Listener, Publisher, Subjects, type Bus, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
 import { Types } from 'mongoose';
 import { startNatsServer } from '@ticketing/common/testing';
 
@@ -12,7 +12,7 @@ class CountingListener extends Listener<TicketUpdatedEvent> {
   count = 0;
   onDone?: () => void;
   constructor(
-    bus: JetStreamBus,
+    bus: Bus,
     private readonly target: number,
   ) {
     super(bus);
@@ -31,27 +31,32 @@ export async function benchRawJetStream(messages: number): Promise<number> {
   const nats = await startNatsServer();
   const bus = await JetStreamBus.connect({ servers: nats.url, name: 'bench-raw' });
   try {
-    const listener = new CountingListener(bus, messages);
-    const publisher = new TicketUpdatedPublisher(bus);
-    const done = new Promise<void>((resolve) => (listener.onDone = resolve));
-    const id = new Types.ObjectId().toHexString();
-    const started = performance.now();
-    await listener.listen();
-    const window = 256;
-    for (let i = 0; i < messages; i += window) {
-      await Promise.all(
-        Array.from({ length: Math.min(window, messages - i) }, (_, k) => {
-          const data: TicketEventData = { id, version: i + k, title: 'bench', price: 10, userId: 'bench' };
-          return publisher.publish(data);
-        }),
-      );
-    }
-    await done;
-    const seconds = (performance.now() - started) / 1000;
-    await listener.close();
-    return messages / seconds;
+    return await benchRawBus(bus, messages);
   } finally {
     await bus.close();
     await nats.destroy();
   }
+}
+
+/** Publish → consume through our Listener base → ack on a connected bus, whatever its transport: msg/s. */
+export async function benchRawBus(bus: Bus, messages: number): Promise<number> {
+  const listener = new CountingListener(bus, messages);
+  const publisher = new TicketUpdatedPublisher(bus);
+  const done = new Promise<void>((resolve) => (listener.onDone = resolve));
+  const id = new Types.ObjectId().toHexString();
+  const started = performance.now();
+  await listener.listen();
+  const window = 256;
+  for (let i = 0; i < messages; i += window) {
+    await Promise.all(
+      Array.from({ length: Math.min(window, messages - i) }, (_, k) => {
+        const data: TicketEventData = { id, version: i + k, title: 'bench', price: 10, userId: 'bench' };
+        return publisher.publish(data);
+      }),
+    );
+  }
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await listener.close();
+  return messages / seconds;
 }

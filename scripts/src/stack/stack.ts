@@ -7,9 +7,13 @@ import {
   repoRoot,
   startMongoServer,
   startNatsServer,
+  startStanServer,
+  TEST_STAN_CLUSTER_ID,
   type MongoServerHandle,
   type NatsServerHandle,
+  type StanServerHandle,
 } from '@ticketing/common/testing';
+import type { EventBusKind } from '@ticketing/common';
 import { createGateway } from './gateway';
 import { ServiceProcess } from './service-process';
 
@@ -29,12 +33,18 @@ export interface StackOptions {
   /** Database name prefix, so several stacks can share a MongoDB server. */
   databasePrefix?: string;
   serviceEnv?: NodeJS.ProcessEnv;
+  /** The event transport (default JetStream): which server is started and what the services are told. */
+  eventBus?: EventBusKind;
 }
 
 export interface Stack {
   url: string;
+  /** The event server this stack started: nats-server, or nats-streaming-server. */
   nats?: NatsServerHandle;
   mongo?: MongoServerHandle;
+  eventBus: EventBusKind;
+  /** The same server as `nats` when it is a nats-streaming-server, with its monitoring address. */
+  stan?: StanServerHandle;
   natsUrl: string;
   tickets: ServiceProcess[];
   orders: ServiceProcess[];
@@ -48,7 +58,9 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const root = repoRoot();
   const dataDir = options.dataDir;
-  const nats = options.natsUrl ? undefined : await startNatsServer({ storeDir: dataDir && path.join(dataDir, 'nats') });
+  const eventBus = options.eventBus ?? 'jetstream';
+  const nats = options.natsUrl ? undefined : await startEventServer(eventBus, dataDir);
+  const stan = nats && 'monitorUrl' in nats ? (nats as StanServerHandle) : undefined;
   const mongo = options.mongoUrl ? undefined : await startMongoServer({ dataDir: dataDir && path.join(dataDir, 'mongo') });
   const natsUrl = options.natsUrl ?? nats!.url;
   const mongoServer = options.mongoUrl ?? mongo!.url;
@@ -64,6 +76,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         MONGO_URL: databaseUrl(mongoServer, `${prefix}${service}`),
         NATS_URL: natsUrl,
         JWT_KEY: options.jwtKey,
+        EVENT_BUS: eventBus,
+        ...(eventBus === 'nats-streaming'
+          ? { STAN_CLUSTER_ID: nats ? TEST_STAN_CLUSTER_ID : (process.env.STAN_CLUSTER_ID ?? 'ticketing') }
+          : {}),
         ...options.serviceEnv,
       },
     });
@@ -97,6 +113,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     url: `http://localhost:${port}`,
     nats,
     mongo,
+    eventBus,
+    stan,
     natsUrl,
     tickets,
     orders,
@@ -110,6 +128,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
     },
   };
+}
+
+function startEventServer(eventBus: EventBusKind, dataDir: string | undefined): Promise<NatsServerHandle | StanServerHandle> {
+  if (eventBus === 'jetstream') return startNatsServer({ storeDir: dataDir && path.join(dataDir, 'nats') });
+  // A copy that died is dropped by the server within seconds (every 2 s, 3 misses), so that the
+  // events it held go to the other copies soon, not after the default minutes.
+  return startStanServer({
+    storeDir: dataDir && path.join(dataDir, 'nats-streaming'),
+    heartbeat: { interval: '2s', timeout: '2s', failCount: 3 },
+  });
 }
 
 function closeServer(server: http.Server): Promise<void> {
