@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
+import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck, type ServiceMetrics } from '@ticketing/common';
 import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
@@ -8,6 +8,8 @@ import { ordersStats } from './stats';
 import { showTicketReplicaRouter } from './tickets/show-ticket-replica.route';
 
 export interface AppDeps {
+  /** `GET /metrics` (Prometheus); none in tests that do not look at it. */
+  metrics?: ServiceMetrics;
   jwtKey: string;
   /** Publishes the events each write stored in its record. */
   relay: OutboxRelay;

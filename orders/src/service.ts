@@ -1,4 +1,4 @@
-import { connectBus, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
+import { connectBus, OutboxRelay, ServiceMetrics, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { createApp } from './app';
 import type { OrdersConfig } from './config';
@@ -44,6 +44,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     stats: ordersStats(relay, listeners),
+    metrics: new ServiceMetrics('orders').observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
   const http = await serveHttp(app, config.PORT);

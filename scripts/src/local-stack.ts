@@ -48,6 +48,7 @@ async function main() {
 ticketing is running on ${stack.url}
   tickets: ${stack.tickets.map((p) => p.url).join(', ')}
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
+  metrics: ${[...stack.tickets, ...stack.orders].map((p) => `${p.url}/metrics`).join(', ')}
   ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 try:
   curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\

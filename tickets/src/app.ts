@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
+import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck, type ServiceMetrics } from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
@@ -7,6 +7,8 @@ import { updateTicketRouter } from './tickets/update-ticket.route';
 import { WrittenTickets } from './tickets/written-tickets';
 
 export interface AppDeps {
+  /** `GET /metrics` (Prometheus); none in tests that do not look at it. */
+  metrics?: ServiceMetrics;
   jwtKey: string;
   /** Publishes the events each write stored in its record. */
   relay: OutboxRelay;

@@ -1,5 +1,14 @@
 import mongoose from 'mongoose';
-import { connectBus, createLogger, loadConfigOrExit, OutboxRelay, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
+import {
+  connectBus,
+  createLogger,
+  loadConfigOrExit,
+  OutboxRelay,
+  ServiceMetrics,
+  type Logger,
+  serveHttp,
+  serviceReadiness,
+} from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
@@ -23,6 +32,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   const bus = await connectBus(config, logger.child({ component: 'bus' }));
   const relay = new OutboxRelay(Ticket, bus, { logger: logger.child({ component: 'outbox' }) });
   const listeners = createListeners(bus, relay, logger);
+  const metrics = new ServiceMetrics('tickets').observeListeners([listeners.orderCreated, listeners.orderUpdated]).observeOutbox(relay);
 
   let stopping = false;
   const app = createApp({
@@ -31,6 +41,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
     logger,
     readiness: serviceReadiness(bus, () => stopping),
     stats: () => ticketsStats(listeners, relay),
+    metrics,
   });
 
   await listeners.orderCreated.listen();

@@ -1,5 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from '../logger';
+import type { ServiceMetrics } from '../metrics/service-metrics';
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -14,6 +15,8 @@ export interface ServiceAppOptions {
   stats: () => unknown;
   /** The service's routes, in the order they are tried. */
   routers: Router[];
+  /** Served at `GET /metrics` in Prometheus's text format; request durations are timed into it. */
+  metrics?: ServiceMetrics;
 }
 
 /**
@@ -27,6 +30,14 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   // Behind the ingress (or the local gateway): the client's address and scheme come from its headers.
   app.set('trust proxy', true);
   app.use(requestLog(options.logger));
+  const metrics = options.metrics;
+  if (metrics) {
+    app.use(metrics.httpMiddleware());
+    // Not under /api: the ingress routes only /api/…, so only the cluster's scraper reaches it.
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
   app.use(express.json({ limit: '100kb' }));
   app.use(healthRouter(options.readiness));
   app.get('/internal/stats', (_req, res) => {

@@ -100,6 +100,9 @@ describe.each(TRANSPORTS)('transactional outbox on %s (real MongoDB-protocol ser
     await change(doc, 15);
     await relay.dispatch(doc); // fails: nothing is lost, nothing is thrown
     expect((await Item.findById(doc.id).lean())!.outbox).toHaveLength(3);
+    // what operators see (outbox_events_waiting, publish failures)
+    expect(relay.waiting().events).toBe(3);
+    expect(relay.publishFailures).toBeGreaterThan(0);
     await transport.startServer();
     relay.start();
     const events = await waitFor(
@@ -112,6 +115,7 @@ describe.each(TRANSPORTS)('transactional outbox on %s (real MongoDB-protocol ser
     expect(events.map((e) => e.version)).toEqual([0, 1, 2]);
     expect(events.map((e) => e.price)).toEqual([5, 10, 15]);
     await waitFor(async () => (await Item.findById(doc.id).lean())!.outbox.length === 0);
+    expect(relay.waiting()).toEqual({ events: 0, oldestMs: 0 });
   }, 40_000);
 
   it('when a process died after writing but before publishing, then a new relay publishes what it left', async () => {

@@ -129,6 +129,14 @@ export class OutboxRelay {
   private readonly logger: Logger;
   /** Events this relay has had stored by the bus (for tests and metrics). */
   published = 0;
+  /** Publications that failed, their events left for the sweep (for metrics). */
+  publishFailures = 0;
+  /**
+   * Events handed to this relay and not yet stored by the bus, with since when; `seen` is cleared
+   * when a sweep starts over from the first record, and an event no sweep hands over again by the
+   * next start (another copy published it) is dropped.
+   */
+  private readonly unsent = new Map<string, { since: number; seen: boolean }>();
 
   constructor(
     private readonly model: Model<any>,
@@ -144,6 +152,12 @@ export class OutboxRelay {
    */
   dispatch(doc: { id: string; outbox: OutboxEntry[] }): Promise<void> {
     const entries = doc.outbox.map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload }));
+    for (const e of entries) {
+      if (this.isPublished(doc.id, e.msgId)) continue;
+      const known = this.unsent.get(e.msgId);
+      if (known) known.seen = true;
+      else this.unsent.set(e.msgId, { since: performance.now(), seen: true });
+    }
     return this.serialize(doc.id, () => this.publishAll(doc.id, entries));
   }
 
@@ -218,6 +232,12 @@ export class OutboxRelay {
    */
   async sweep(): Promise<number> {
     this.leftBehind = false;
+    if (this.sweepAfter === undefined) {
+      for (const [msgId, entry] of this.unsent) {
+        if (entry.seen) entry.seen = false;
+        else this.unsent.delete(msgId);
+      }
+    }
     const batch = this.options.sweepBatch ?? 500;
     try {
       const page = await this.model
@@ -255,6 +275,12 @@ export class OutboxRelay {
     this.timer.unref();
   }
 
+  /** Events known here as not yet stored by the bus, and how long the oldest has waited. */
+  waiting(): { events: number; oldestMs: number } {
+    const oldest = this.unsent.values().next().value;
+    return { events: this.unsent.size, oldestMs: oldest ? Math.round(performance.now() - oldest.since) : 0 };
+  }
+
   /** A publication failed: sweep again soon rather than at the idle pace. */
   private noteLeftBehind(): void {
     this.leftBehind = true;
@@ -282,10 +308,12 @@ export class OutboxRelay {
           this.remember(entry.msgId);
           this.published++;
         }
+        this.unsent.delete(entry.msgId);
         done.push(entry);
       }
     } catch (err) {
       // Stop at the first failure: a later event must never overtake an earlier one.
+      this.publishFailures++;
       this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
       this.noteLeftBehind();
     }

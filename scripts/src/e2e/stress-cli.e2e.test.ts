@@ -51,6 +51,24 @@ describe('the stress CLI in its own process against the whole stack (real proces
       expect(summary.reads).toBeLessThanOrEqual(6 + 2 * Math.ceil(summary.elapsedMs / 250 + 1));
       expect(summary.reads).toBeLessThan(600 / 4);
       expect(summary.lagMs.max).toBeGreaterThanOrEqual(summary.lagMs.p50);
+
+      // What an operator's Prometheus sees: every event the run caused, applied once, none waiting.
+      const scrape = async (url: string) => (await fetch(`${url}/metrics`)).text();
+      const sample = (text: string, name: string, labels = '') =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(`${name}{`) && l.includes(labels))
+            ?.split(' ')
+            .at(-1),
+        );
+      const orders = await scrape(stack.orders[0].url);
+      expect(sample(orders, 'events_handled_total', 'subject="ticket:created",outcome="applied"')).toBe(600);
+      expect(sample(orders, 'events_handled_total', 'subject="ticket:updated",outcome="applied"')).toBe(1200);
+      const tickets = await scrape(stack.tickets[0].url);
+      expect(sample(tickets, 'outbox_events_published_total')).toBe(1800);
+      expect(sample(tickets, 'outbox_events_waiting')).toBe(0);
+      expect(sample(tickets, 'http_request_duration_seconds_count', 'method="POST",route="/api/tickets",status_code="201"')).toBe(600);
     } finally {
       await stack.stop();
     }
