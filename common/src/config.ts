@@ -18,6 +18,8 @@ export const serviceEnvShape = {
     .default(() => `${os.hostname()}-${process.pid}`),
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Proxies in front of the service (the ingress, or the local gateway): whose X-Forwarded-* to believe. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
 };
 
 /**

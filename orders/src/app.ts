@@ -13,6 +13,8 @@ export interface AppDeps {
   relay: OutboxRelay;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
+  /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
+  trustProxyHops?: number;
   /** `GET /internal/stats`; main.ts passes the listeners' counts. */
   stats?: () => unknown;
   /** Injected so tests can create orders "15 minutes ago". */

@@ -13,6 +13,8 @@ export interface AppDeps {
   logger: Logger;
   /** `/readyz` answers 200 only when every check is true. */
   readiness: Record<string, ReadinessCheck>;
+  /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
+  trustProxyHops?: number;
   /** `/internal/stats`: listener and outbox counters of this copy. */
   stats?: () => unknown;
   /** The tickets this copy wrote last, so that an edit can skip its read (one per copy; made here if absent). */

@@ -1,5 +1,6 @@
 import express, { type Express, type Router } from 'express';
 import type { Logger } from '../logger';
+import { jsonWritesOnly, securityHeaders } from './browser-guards';
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -14,19 +15,27 @@ export interface ServiceAppOptions {
   stats: () => unknown;
   /** The service's routes, in the order they are tried. */
   routers: Router[];
+  /**
+   * How many proxies stand in front (ingress or gateway: 1). The client's address and scheme are
+   * taken from that many hops of `X-Forwarded-*` and no further, so a client cannot choose its own
+   * address by sending the header itself.
+   */
+  trustProxyHops?: number;
 }
 
 /**
- * The Express app every service is: request ids and a log line per request, JSON bodies, probes,
+ * The Express app every service is: request ids and a log line per request, security headers,
+ * JSON-only writes, JSON bodies, probes,
  * counters, the signed-in user, the service's routes, then one JSON shape for every error and for
  * unknown paths. Never listens: `main.ts` does, tests use supertest.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  // Behind the ingress (or the local gateway): the client's address and scheme come from its headers.
-  app.set('trust proxy', true);
+  app.set('trust proxy', options.trustProxyHops ?? 1);
   app.use(requestLog(options.logger));
+  app.use(securityHeaders());
+  app.use(jsonWritesOnly);
   app.use(express.json({ limit: '100kb' }));
   app.use(healthRouter(options.readiness));
   app.get('/internal/stats', (_req, res) => {
