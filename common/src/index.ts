@@ -5,3 +5,4 @@ export * from './outbox';
 export * from './config';
 export * from './logger';
 export * from './lru-map';
+export * from './api';

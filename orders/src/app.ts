@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
+import { createServiceApp, openApiRouter, ordersOpenApi, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
 import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
@@ -34,7 +34,8 @@ export function createApp(deps: AppDeps): Express {
     ...deps,
     stats: deps.stats ?? ordersStats(deps.relay),
     routers: [
-      // Before `/api/orders/:id`, which would otherwise take "tickets" for an order id.
+      // Before `/api/orders/:id`, which would otherwise take "openapi.json" or "tickets" for an order id.
+      openApiRouter('/api/orders/openapi.json', ordersOpenApi),
       showTicketReplicaRouter(),
       createOrderRouter(routeDeps),
       listOrdersRouter(),

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
+import { createServiceApp, openApiRouter, ticketsOpenApi, type Logger, type OutboxRelay, type ReadinessCheck } from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
@@ -27,6 +27,13 @@ export function createApp(deps: AppDeps): Express {
   return createServiceApp({
     ...deps,
     stats: deps.stats ?? (() => ({ listeners: {}, outbox: { published: deps.relay.published } })),
-    routers: [createTicketRouter({ ...deps, written }), listTicketsRouter(), showTicketRouter(), updateTicketRouter({ ...deps, written })],
+    routers: [
+      // before `/api/tickets/:id`, which would take "openapi.json" for a ticket id
+      openApiRouter('/api/tickets/openapi.json', ticketsOpenApi),
+      createTicketRouter({ ...deps, written }),
+      listTicketsRouter(),
+      showTicketRouter(),
+      updateTicketRouter({ ...deps, written }),
+    ],
   });
 }

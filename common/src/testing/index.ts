@@ -5,3 +5,4 @@ export * from './nats-server';
 export * from './mongo-server';
 export * from './helpers';
 export * from './stream-reader';
+export * from './contract';
