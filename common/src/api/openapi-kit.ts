@@ -122,7 +122,13 @@ export function openApiOperation(service: string): Operation {
     summary: `This document (OpenAPI 3.1)`,
     tags: ['meta'],
     security: [],
-    responses: { '200': jsonResponse('The OpenAPI document', { type: 'object', required: ['openapi', 'paths'] }) },
+    responses: {
+      '200': jsonResponse('The OpenAPI document', {
+        type: 'object',
+        required: ['openapi', 'info', 'paths', 'components'],
+        properties: { openapi: { const: '3.1.0' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } },
+      }),
+    },
   });
 }
 
