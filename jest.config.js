@@ -8,7 +8,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: [
     '<rootDir>/common/src',
-    '<rootDir>/client/src',
+    '<rootDir>/client/src', '<rootDir>/web/src',
     '<rootDir>/tickets/src',
     '<rootDir>/orders/src',
     '<rootDir>/scripts/src',

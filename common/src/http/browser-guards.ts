@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import { UnsupportedMediaTypeError } from './errors';
 
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -25,8 +25,9 @@ function hasBody(headers: { 'content-length'?: string; 'transfer-encoding'?: str
 
 /**
  * helmet's security headers on every response. Its default content-security policy suits a JSON
- * API as well: nothing a browser might render from an answer may load scripts or frames.
+ * API as well: nothing a browser might render from an answer may load scripts or frames. An app
+ * serving pages (the web app) gives its own.
  */
-export function securityHeaders(): RequestHandler {
-  return helmet();
+export function securityHeaders(contentSecurityPolicy?: HelmetOptions['contentSecurityPolicy']): RequestHandler {
+  return helmet(contentSecurityPolicy === undefined ? {} : { contentSecurityPolicy });
 }

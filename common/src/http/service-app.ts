@@ -1,4 +1,5 @@
 import express, { type Express, type Router } from 'express';
+import type { HelmetOptions } from 'helmet';
 import type { Logger } from '../logger';
 import { jsonWritesOnly, securityHeaders } from './browser-guards';
 import { currentUser } from './current-user';
@@ -21,6 +22,8 @@ export interface ServiceAppOptions {
    * address by sending the header itself.
    */
   trustProxyHops?: number;
+  /** helmet's content-security policy option, for an app that serves pages; helmet's default otherwise. */
+  contentSecurityPolicy?: HelmetOptions['contentSecurityPolicy'];
 }
 
 /**
@@ -34,7 +37,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxyHops ?? 1);
   app.use(requestLog(options.logger));
-  app.use(securityHeaders());
+  app.use(securityHeaders(options.contentSecurityPolicy));
   app.use(jsonWritesOnly);
   app.use(express.json({ limit: '100kb' }));
   app.use(healthRouter(options.readiness));
