@@ -8,7 +8,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: [
     '<rootDir>/common/src',
-    '<rootDir>/client/src', '<rootDir>/web/src',
+    '<rootDir>/client/src',
+    '<rootDir>/web/src',
     '<rootDir>/tickets/src',
     '<rootDir>/orders/src',
     '<rootDir>/scripts/src',

@@ -41,9 +41,10 @@ async function main() {
   });
   const token = signToken({ id: 'dev-user', email: 'dev@ticketing.dev' }, jwtKey, 24 * 3600);
   console.log(`
-ticketing is running on ${stack.url}
+ticketing is running on ${stack.url} (open it in a browser: the web app, with a development sign-in)
   tickets: ${stack.tickets.map((p) => p.url).join(', ')}
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
+  web:     ${stack.web.url}
   nats:    ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 try:
   curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\
