@@ -102,18 +102,22 @@ export const ordersOpenApi: OpenApiDocument = document(
           '404': errorResponse("No such order (also for another user's)"),
         },
       }),
-      delete: operation({
-        operationId: 'cancelOrder',
-        summary: 'Cancel a created or awaiting-payment order: the ticket is free again',
-        tags: ['orders'],
-        security: signedIn,
-        parameters: [idParam('order')],
-        responses: {
-          '200': jsonResponse('The cancelled order', ref('Order')),
-          '404': errorResponse('No such order'),
-          '409': errorResponse('Already cancelled or complete (or changed meanwhile)'),
+      delete: operation(
+        {
+          operationId: 'cancelOrder',
+          summary: 'Cancel a created or awaiting-payment order: the ticket is free again',
+          tags: ['orders'],
+          security: signedIn,
+          parameters: [idParam('order')],
+          responses: {
+            '200': jsonResponse('The cancelled order', ref('Order')),
+            '404': errorResponse('No such order'),
+            '409': errorResponse('Already cancelled or complete (or changed meanwhile)'),
+          },
         },
-      }),
+        // it takes no body, but one sent anyway is read like any write's (400, 413, 415)
+        { write: true },
+      ),
     },
     '/api/orders/tickets': {
       get: operation({

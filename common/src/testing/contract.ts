@@ -157,6 +157,53 @@ function describe(errors: ErrorObject[]): string {
 }
 
 /**
+ * Several documents, each for the paths under its own prefix (`/api/tickets`, `/api/orders`): for
+ * exchanges with the whole stack through its one origin.
+ */
+export class StackContract {
+  private readonly checkers: { prefix: string; checker: ContractChecker }[];
+
+  constructor(documents: OpenApiDocument[]) {
+    this.checkers = documents.map((document) => {
+      const first = Object.keys(document.paths)[0] ?? '/';
+      return { prefix: first.split('/').slice(0, 3).join('/'), checker: new ContractChecker(document) };
+    });
+  }
+
+  check(x: Exchange): string[] {
+    const { pathname } = new URL(x.url, 'http://local');
+    const owner = this.checkers.find(({ prefix }) => pathname === prefix || pathname.startsWith(prefix + '/'));
+    return owner ? owner.checker.check(x) : [];
+  }
+
+  /**
+   * A fetch for the typed client in end-to-end tests: it sends every request for real and checks
+   * the exchange, so the documents hold against the running stack too, not only in route tests.
+   */
+  checkingFetch(violations: string[]): typeof fetch {
+    return async (input, init) => {
+      const request = new Request(input, init);
+      const requestBody = Buffer.from(await request.clone().arrayBuffer());
+      const response = await fetch(request);
+      const responseBody = Buffer.from(await response.clone().arrayBuffer());
+      const url = new URL(request.url);
+      violations.push(
+        ...this.check({
+          method: request.method,
+          url: url.pathname + url.search,
+          requestHeaders: Object.fromEntries(request.headers),
+          requestBody,
+          status: response.status,
+          responseHeaders: Object.fromEntries(response.headers),
+          responseBody,
+        }),
+      );
+      return response;
+    };
+  }
+}
+
+/**
  * The app behind a recorder that checks every exchange against the document. Tests read and clear
  * `violations` after each test (the harnesses do), so a response that does not match fails the
  * test that caused it.

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Response } from 'playwright-core';
 import { createTicketingClient } from '@ticketing/client';
-import { waitFor } from '@ticketing/common/testing';
+import { ordersOpenApi, ticketsOpenApi } from '@ticketing/common';
+import { StackContract, waitFor } from '@ticketing/common/testing';
 import { startTestStack } from './stack-fixture';
 
 jest.setTimeout(300_000);
@@ -23,12 +24,39 @@ const CHROMIUM_ARGS = [
 describe('the web app in a real browser, against the real local stack', () => {
   let stack: Awaited<ReturnType<typeof startTestStack>>;
   let browser: Browser;
+  // every API answer the app gets in the browser is checked against the OpenAPI documents
+  const contract = new StackContract([ticketsOpenApi, ordersOpenApi]);
+  const checks: Promise<string[]>[] = [];
+  const checkInBrowser = async (response: Response): Promise<string[]> => {
+    const request = response.request();
+    const url = new URL(response.url());
+    if (!url.pathname.startsWith('/api/')) return [];
+    const requestHeaders = await request.allHeaders();
+    const responseHeaders = await response.allHeaders();
+    // Revalidated from the browser's cache (If-None-Match, answered 304): the page sees the cached
+    // 200 with the 304's headers. That 200 was checked when it first arrived.
+    if (requestHeaders['if-none-match'] && responseHeaders['content-type'] === undefined) return [];
+    return contract.check({
+      method: request.method(),
+      url: url.pathname + url.search,
+      requestHeaders,
+      requestBody: request.postDataBuffer() ?? Buffer.alloc(0),
+      status: response.status(),
+      responseHeaders,
+      responseBody: await response.body().catch(() => Buffer.alloc(0)),
+    });
+  };
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`npm run setup\` as root (it installs Debian's chromium)`);
     stack = await startTestStack();
     // launch() gives the browser a fresh user-data-dir of its own, removed when it closes
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  });
+
+  afterEach(async () => {
+    const violations = (await Promise.all(checks.splice(0))).flat();
+    expect(violations).toEqual([]);
   });
 
   afterAll(async () => {
@@ -41,6 +69,7 @@ describe('the web app in a real browser, against the real local stack', () => {
     const context = await browser.newContext();
     // waits only: on a loaded 2-core machine a step can take long, and a wait ends as soon as it holds
     context.setDefaultTimeout(90_000);
+    context.on('response', (response) => checks.push(checkInBrowser(response)));
     const page = await context.newPage();
     page.on('pageerror', (err) => process.stderr.write(`browser (${email}): ${err.message}\n`));
     await page.goto(stack.url, { waitUntil: 'domcontentloaded' });

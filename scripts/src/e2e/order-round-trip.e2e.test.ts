@@ -1,5 +1,6 @@
 import { createTicketingClient } from '@ticketing/client';
-import { waitFor } from '@ticketing/common/testing';
+import { ordersOpenApi, ticketsOpenApi } from '@ticketing/common';
+import { StackContract, waitFor } from '@ticketing/common/testing';
 import { startTestStack } from './stack-fixture';
 
 jest.setTimeout(120_000);
@@ -7,8 +8,11 @@ jest.setTimeout(120_000);
 describe('an order through both services and the bus', () => {
   it('when a ticket is ordered, then tickets reserves it; when the order is cancelled, then it is free again', async () => {
     const stack = await startTestStack();
-    // the typed client generated from the OpenAPI documents: a call the contract does not allow does not compile
-    const { tickets, orders } = createTicketingClient({ baseUrl: stack.url, token: stack.token });
+    // the typed client generated from the OpenAPI documents: a call the contract does not allow
+    // does not compile, and every answer of the real stack is checked against the documents
+    const violations: string[] = [];
+    const fetch = new StackContract([ticketsOpenApi, ordersOpenApi]).checkingFetch(violations);
+    const { tickets, orders } = createTicketingClient({ baseUrl: stack.url, token: stack.token, fetch });
     const replica = (id: string) => orders.GET('/api/orders/tickets/{id}', { params: { path: { id } } });
     const ticketAt = (id: string) => tickets.GET('/api/tickets/{id}', { params: { path: { id } } });
     try {
@@ -52,6 +56,7 @@ describe('an order through both services and the bus', () => {
       // and it can be ordered again
       await waitFor(async () => (await replica(ticketId)).data?.version === 3);
       expect((await orders.POST('/api/orders', { body: { ticketId } })).response.status).toBe(201);
+      expect(violations).toEqual([]);
     } finally {
       await stack.stop();
     }
