@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.local/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '.local/**', 'coverage/**', 'client/src/generated/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

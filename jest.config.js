@@ -6,12 +6,21 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/common/src', '<rootDir>/tickets/src', '<rootDir>/orders/src', '<rootDir>/scripts/src', '<rootDir>/infra/test'],
+  roots: [
+    '<rootDir>/common/src',
+    '<rootDir>/client/src',
+    '<rootDir>/web/src',
+    '<rootDir>/tickets/src',
+    '<rootDir>/orders/src',
+    '<rootDir>/scripts/src',
+    '<rootDir>/infra/test',
+  ],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
   moduleNameMapper: {
     '^@ticketing/common$': '<rootDir>/common/src/index.ts',
     '^@ticketing/common/testing$': '<rootDir>/common/src/testing/index.ts',
+    '^@ticketing/client$': '<rootDir>/client/src/index.ts',
   },
   // Real servers are started per test file; keep two workers on a 2-core machine.
   globalSetup: '<rootDir>/common/src/testing/jest-global-setup.ts',

@@ -29,6 +29,8 @@ export const serviceEnvShape = {
     .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _')
     .default('ticketing'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Proxies in front of the service (the ingress, or the local gateway): whose X-Forwarded-* to believe. */
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
 };
 
 /**

@@ -6,3 +6,4 @@ export * from './config';
 export * from './logger';
 export * from './lru-map';
 export * from './metrics';
+export * from './api';

@@ -100,6 +100,25 @@ async function mongo() {
   fs.writeFileSync(mongoChoiceFile, JSON.stringify({ kind: 'ferretdb' }, null, 2));
 }
 
+/**
+ * The real browser the web app's end-to-end tests drive: Debian's chromium (playwright-core
+ * downloads no browser of its own here). apt needs root; otherwise say what to run.
+ */
+function chromium() {
+  const target = '/usr/bin/chromium';
+  if (fs.existsSync(target)) return say(`chromium ready (${target})`);
+  if (process.getuid?.() !== 0) {
+    say('chromium is missing and this is not root: run `apt-get update && apt-get install -y chromium` (the browser tests need it)');
+    return;
+  }
+  say('installing chromium with apt (first time only)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  say(`chromium installed (${target})`);
+}
+
 natsServer();
 natsStreamingServer();
 await mongo();
+chromium();

@@ -2,7 +2,7 @@
  * The Ingress serves both APIs on one origin (ticketing.dev) through ingress-nginx, each API path
  * reaching the pods of the service that owns it.
  */
-import { imageOf, ofKind, SERVICES } from './manifests';
+import { imageOf, ofKind, SERVICES, WEB_IMAGE } from './manifests';
 import { resolveServicePort } from './service-routing';
 
 const HOST = 'ticketing.dev';
@@ -32,5 +32,14 @@ describe('the Ingress', () => {
     if (backend === undefined || port === undefined) throw new Error(`/api/${service} has no service backend port`);
     const targets = resolveServicePort(backend.name, port);
     expect(targets.map((t) => t.container.image)).toEqual([imageOf(service)]);
+  });
+
+  it('routes every other path (the web app, /auth/…) to the web pods', () => {
+    const path = paths.find((p) => p.path === '/');
+    expect(path?.pathType).toBe('Prefix');
+    const backend = path?.backend.service;
+    const port = backend?.port?.number ?? backend?.port?.name;
+    if (backend === undefined || port === undefined) throw new Error('/ has no service backend port');
+    expect(resolveServicePort(backend.name, port).map((t) => t.container.image)).toEqual([WEB_IMAGE]);
   });
 });

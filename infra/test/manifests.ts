@@ -19,6 +19,10 @@ export const K8S_DIR = join(ROOT, 'infra', 'k8s');
 export const SERVICES = ['tickets', 'orders'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 export const imageOf = (service: ServiceName): string => `ticketing/${service}`;
+/** The web app's image (`web/Dockerfile`; Deployment and Service `web`, the Ingress's `/`). */
+export const WEB_IMAGE = 'ticketing/web';
+/** Every image skaffold builds. */
+export const BUILT_IMAGES: string[] = [...SERVICES.map(imageOf), WEB_IMAGE];
 
 export interface Manifest {
   /** `infra/k8s/<file>#<document index>`, for test names and messages. */

@@ -1,5 +1,13 @@
 import type { Express } from 'express';
-import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck, type ServiceMetrics } from '@ticketing/common';
+import {
+  createServiceApp,
+  openApiRouter,
+  ordersOpenApi,
+  type Logger,
+  type OutboxRelay,
+  type ReadinessCheck,
+  type ServiceMetrics,
+} from '@ticketing/common';
 import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
@@ -15,6 +23,8 @@ export interface AppDeps {
   relay: OutboxRelay;
   logger: Logger;
   readiness: Record<string, ReadinessCheck>;
+  /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
+  trustProxyHops?: number;
   /** `GET /internal/stats`; main.ts passes the listeners' counts. */
   stats?: () => unknown;
   /** Injected so tests can create orders "15 minutes ago". */
@@ -34,7 +44,8 @@ export function createApp(deps: AppDeps): Express {
     ...deps,
     stats: deps.stats ?? ordersStats(deps.relay),
     routers: [
-      // Before `/api/orders/:id`, which would otherwise take "tickets" for an order id.
+      // Before `/api/orders/:id`, which would otherwise take "openapi.json" or "tickets" for an order id.
+      openApiRouter('/api/orders/openapi.json', ordersOpenApi),
       showTicketReplicaRouter(),
       createOrderRouter(routeDeps),
       listOrdersRouter(),

@@ -40,6 +40,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
 
   const app = createApp({
     jwtKey: config.JWT_KEY,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
     relay,
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,

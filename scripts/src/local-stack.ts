@@ -45,10 +45,11 @@ async function main() {
   });
   const token = signToken({ id: 'dev-user', email: 'dev@ticketing.dev' }, jwtKey, 24 * 3600);
   console.log(`
-ticketing is running on ${stack.url}
+ticketing is running on ${stack.url} (open it in a browser: the web app, with a development sign-in)
   tickets: ${stack.tickets.map((p) => p.url).join(', ')}
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
   metrics: ${[...stack.tickets, ...stack.orders].map((p) => `${p.url}/metrics`).join(', ')}
+  web:     ${stack.web.url}
   ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 try:
   curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\

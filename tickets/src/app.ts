@@ -1,5 +1,13 @@
 import type { Express } from 'express';
-import { createServiceApp, type Logger, type OutboxRelay, type ReadinessCheck, type ServiceMetrics } from '@ticketing/common';
+import {
+  createServiceApp,
+  openApiRouter,
+  ticketsOpenApi,
+  type Logger,
+  type OutboxRelay,
+  type ReadinessCheck,
+  type ServiceMetrics,
+} from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
@@ -15,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   /** `/readyz` answers 200 only when every check is true. */
   readiness: Record<string, ReadinessCheck>;
+  /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
+  trustProxyHops?: number;
   /** `/internal/stats`: listener and outbox counters of this copy. */
   stats?: () => unknown;
   /** The tickets this copy wrote last, so that an edit can skip its read (one per copy; made here if absent). */
@@ -27,6 +37,13 @@ export function createApp(deps: AppDeps): Express {
   return createServiceApp({
     ...deps,
     stats: deps.stats ?? (() => ({ listeners: {}, outbox: { published: deps.relay.published } })),
-    routers: [createTicketRouter({ ...deps, written }), listTicketsRouter(), showTicketRouter(), updateTicketRouter({ ...deps, written })],
+    routers: [
+      // before `/api/tickets/:id`, which would take "openapi.json" for a ticket id
+      openApiRouter('/api/tickets/openapi.json', ticketsOpenApi),
+      createTicketRouter({ ...deps, written }),
+      listTicketsRouter(),
+      showTicketRouter(),
+      updateTicketRouter({ ...deps, written }),
+    ],
   });
 }

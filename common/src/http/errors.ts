@@ -39,5 +39,10 @@ export class UnauthorizedError extends simple(401, 'unauthorized', 'Not signed i
 export class ForbiddenError extends simple(403, 'forbidden', 'Not allowed') {}
 export class NotFoundError extends simple(404, 'not_found', 'Not found') {}
 export class ConflictError extends simple(409, 'conflict', 'Conflict') {}
+export class UnsupportedMediaTypeError extends simple(
+  415,
+  'unsupported_media_type',
+  'Request body must be JSON (Content-Type: application/json)',
+) {}
 export class PayloadTooLargeError extends simple(413, 'payload_too_large', 'Request body too large') {}
 export class ServiceUnavailableError extends simple(503, 'unavailable', 'Service temporarily unavailable') {}

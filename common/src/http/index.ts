@@ -8,3 +8,4 @@ export * from './readiness';
 export * from './request-log';
 export * from './service-app';
 export * from './serve-http';
+export * from './openapi-route';

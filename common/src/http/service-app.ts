@@ -1,6 +1,8 @@
 import express, { type Express, type Router } from 'express';
+import type { HelmetOptions } from 'helmet';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics/service-metrics';
+import { jsonWritesOnly, securityHeaders } from './browser-guards';
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -17,22 +19,31 @@ export interface ServiceAppOptions {
   routers: Router[];
   /** Served at `GET /metrics` in Prometheus's text format; request durations are timed into it. */
   metrics?: ServiceMetrics;
+  /**
+   * How many proxies stand in front (ingress or gateway: 1). The client's address and scheme are
+   * taken from that many hops of `X-Forwarded-*` and no further, so a client cannot choose its own
+   * address by sending the header itself.
+   */
+  trustProxyHops?: number;
+  /** helmet's content-security policy option, for an app that serves pages; helmet's default otherwise. */
+  contentSecurityPolicy?: HelmetOptions['contentSecurityPolicy'];
 }
 
 /**
- * The Express app every service is: request ids and a log line per request, JSON bodies, probes,
- * counters, the signed-in user, the service's routes, then one JSON shape for every error and for
+ * The Express app every service is: request ids and a log line per request, security headers,
+ * JSON-only writes, Prometheus metrics, JSON bodies, probes, counters, the signed-in user, the service's routes, then one JSON shape for every error and for
  * unknown paths. Never listens: `main.ts` does, tests use supertest.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  // Behind the ingress (or the local gateway): the client's address and scheme come from its headers.
-  app.set('trust proxy', true);
+  app.set('trust proxy', options.trustProxyHops ?? 1);
   app.use(requestLog(options.logger));
   const metrics = options.metrics;
+  if (metrics) app.use(metrics.httpMiddleware());
+  app.use(securityHeaders(options.contentSecurityPolicy));
+  app.use(jsonWritesOnly);
   if (metrics) {
-    app.use(metrics.httpMiddleware());
     // Not under /api: the ingress routes only /api/…, so only the cluster's scraper reaches it.
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

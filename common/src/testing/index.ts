@@ -8,3 +8,4 @@ export * from './stream-reader';
 export * from './stan-server';
 export * from './transports';
 export * from './tcp-proxy';
+export * from './contract';

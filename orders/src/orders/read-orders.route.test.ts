@@ -57,4 +57,13 @@ describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)
     await request(h.app).get('/api/orders').expect(401);
     await request(h.app).get(`/api/orders/${newId()}`).expect(401);
   });
+
+  it.each(['%%%', Buffer.from('{"jwt":{"$ne":null}}').toString('base64'), Buffer.from('null').toString('base64')])(
+    'when the session cookie is garbage (%s), then listing is 401 (signed out), not a 500',
+    async (value) => {
+      const res = await request(h.app).get('/api/orders').set('Cookie', `session=${value}`);
+      expect(res.status).toBe(401);
+      expect(res.body.errors).toEqual([{ message: 'Not signed in' }]);
+    },
+  );
 });

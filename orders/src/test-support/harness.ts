@@ -1,5 +1,12 @@
-import { JetStreamBus, OutboxRelay, silentLogger } from '@ticketing/common';
-import { TEST_JWT_KEY, startNatsServer, testMongoUrl, type NatsServerHandle } from '@ticketing/common/testing';
+import { JetStreamBus, OutboxRelay, ordersOpenApi, silentLogger } from '@ticketing/common';
+import {
+  TEST_JWT_KEY,
+  contractChecked,
+  failOnContractViolations,
+  startNatsServer,
+  testMongoUrl,
+  type NatsServerHandle,
+} from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import { createApp } from '../app';
 import { Order } from '../orders/order.model';
@@ -13,7 +20,10 @@ export interface Harness {
   nats: NatsServerHandle;
   bus: JetStreamBus;
   relay: OutboxRelay;
+  /** The app behind the OpenAPI contract checker (see `violations`). */
   app: ReturnType<typeof createApp>;
+  /** Exchanges that did not match the OpenAPI document. */
+  violations: string[];
   /** Started only when asked for. */
   listeners?: { created: TicketCreatedListener; updated: TicketUpdatedListener };
   close(): Promise<void>;
@@ -24,7 +34,7 @@ export interface Harness {
  * nats-server of its own, the outbox relay and the app built by createApp, as main.ts wires them.
  */
 export async function startHarness(
-  options: { clock?: () => Date; expirationSeconds?: number; listeners?: boolean } = {},
+  options: { clock?: () => Date; expirationSeconds?: number; listeners?: boolean; violations?: string[] } = {},
 ): Promise<Harness> {
   const mongoUrl = testMongoUrl('orders');
   await mongoose.connect(mongoUrl);
@@ -32,14 +42,19 @@ export async function startHarness(
   const nats = await startNatsServer();
   const bus = await JetStreamBus.connect({ servers: nats.url, name: 'orders-test' });
   const relay = new OutboxRelay(Order, bus, { sweepIntervalMs: 200 });
-  const app = createApp({
-    jwtKey: TEST_JWT_KEY,
-    relay,
-    logger: silentLogger,
-    readiness: { mongo: () => mongoose.connection.readyState === mongoose.ConnectionStates.connected, nats: () => bus.isConnected() },
-    clock: options.clock,
-    expirationSeconds: options.expirationSeconds ?? 900,
-  });
+  const violations = options.violations ?? [];
+  const app = contractChecked(
+    createApp({
+      jwtKey: TEST_JWT_KEY,
+      relay,
+      logger: silentLogger,
+      readiness: { mongo: () => mongoose.connection.readyState === mongoose.ConnectionStates.connected, nats: () => bus.isConnected() },
+      clock: options.clock,
+      expirationSeconds: options.expirationSeconds ?? 900,
+    }),
+    ordersOpenApi,
+    violations,
+  ).app;
   const listeners = options.listeners ? { created: new TicketCreatedListener(bus), updated: new TicketUpdatedListener(bus) } : undefined;
   await Promise.all([listeners?.created.listen(), listeners?.updated.listen()]);
   return {
@@ -48,6 +63,7 @@ export async function startHarness(
     bus,
     relay,
     app,
+    violations,
     listeners,
     close: async () => {
       await Promise.all([listeners?.created.close(), listeners?.updated.close()]);
@@ -65,8 +81,11 @@ export async function startHarness(
  */
 export function useHarness(options: Parameters<typeof startHarness>[0] = {}): Harness {
   const harness = {} as Harness;
+  const violations: string[] = [];
+  // every exchange is checked against the OpenAPI document: a mismatch fails the test that caused it
+  failOnContractViolations(violations);
   beforeAll(async () => {
-    Object.assign(harness, await startHarness(options));
+    Object.assign(harness, await startHarness({ ...options, violations }));
   });
   afterAll(async () => {
     await harness.close();

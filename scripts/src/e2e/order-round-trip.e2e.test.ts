@@ -1,4 +1,6 @@
-import { waitFor } from '@ticketing/common/testing';
+import { createTicketingClient } from '@ticketing/client';
+import { ordersOpenApi, ticketsOpenApi } from '@ticketing/common';
+import { StackContract, waitFor } from '@ticketing/common/testing';
 import { startTestStack } from './stack-fixture';
 
 jest.setTimeout(120_000);
@@ -6,45 +8,55 @@ jest.setTimeout(120_000);
 describe('an order through both services and the bus', () => {
   it('when a ticket is ordered, then tickets reserves it; when the order is cancelled, then it is free again', async () => {
     const stack = await startTestStack();
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(stack.url + path, {
-        method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (res.status === 204 ? null : await res.json()) as any };
-    };
+    // the typed client generated from the OpenAPI documents: a call the contract does not allow
+    // does not compile, and every answer of the real stack is checked against the documents
+    const violations: string[] = [];
+    const fetch = new StackContract([ticketsOpenApi, ordersOpenApi]).checkingFetch(violations);
+    const { tickets, orders } = createTicketingClient({ baseUrl: stack.url, token: stack.token, fetch });
+    const replica = (id: string) => orders.GET('/api/orders/tickets/{id}', { params: { path: { id } } });
+    const ticketAt = (id: string) => tickets.GET('/api/tickets/{id}', { params: { path: { id } } });
     try {
-      const created = await api('POST', '/api/tickets', { title: 'round trip', price: 30 });
-      expect(created.status).toBe(201);
-      const ticketId = created.body.id;
-      await waitFor(async () => (await api('GET', `/api/orders/tickets/${ticketId}`)).status === 200);
+      const created = await tickets.POST('/api/tickets', { body: { title: 'round trip', price: 30 } });
+      expect(created.response.status).toBe(201);
+      const ticketId = created.data!.id;
+      await waitFor(async () => (await replica(ticketId)).response.status === 200);
 
-      const order = await api('POST', '/api/orders', { ticketId });
-      expect(order.status).toBe(201);
-      expect(order.body.ticket.id).toBe(ticketId);
+      const order = await orders.POST('/api/orders', { body: { ticketId } });
+      expect(order.response.status).toBe(201);
+      expect(order.data!.ticket.id).toBe(ticketId);
 
       // order:created reached tickets: the ticket is reserved by that order, and not editable
       const reserved = await waitFor(async () => {
-        const t = await api('GET', `/api/tickets/${ticketId}`);
-        return t.body.orderId === order.body.id ? t.body : null;
+        const { data } = await ticketAt(ticketId);
+        return data?.orderId === order.data!.id ? data : null;
       });
       expect(reserved.version).toBe(1);
-      expect((await api('PUT', `/api/tickets/${ticketId}`, { title: 'round trip', price: 99 })).status).toBe(400);
+      const refused = await tickets.PUT('/api/tickets/{id}', {
+        params: { path: { id: ticketId } },
+        body: { title: 'round trip', price: 99 },
+      });
+      expect(refused.response.status).toBe(400);
+      expect(refused.error?.errors[0].message).toMatch(/reserved/);
       // the reservation's ticket:updated reached orders: the replica follows the version
-      await waitFor(async () => (await api('GET', `/api/orders/tickets/${ticketId}`)).body.version === 1);
+      await waitFor(async () => (await replica(ticketId)).data?.version === 1);
 
-      const cancelled = await api('DELETE', `/api/orders/${order.body.id}`);
-      expect(cancelled.status).toBeLessThan(300);
+      const cancelled = await orders.DELETE('/api/orders/{id}', { params: { path: { id: order.data!.id } } });
+      expect(cancelled.response.status).toBe(200);
+      expect(cancelled.data!.status).toBe('cancelled');
       const freed = await waitFor(async () => {
-        const t = await api('GET', `/api/tickets/${ticketId}`);
-        return t.body.orderId === undefined && t.body.version === 2 ? t.body : null;
+        const { data } = await ticketAt(ticketId);
+        return data && data.orderId === undefined && data.version === 2 ? data : null;
       });
       expect(freed.price).toBe(30);
-      expect((await api('PUT', `/api/tickets/${ticketId}`, { title: 'round trip', price: 35 })).status).toBe(200);
+      const edited = await tickets.PUT('/api/tickets/{id}', {
+        params: { path: { id: ticketId } },
+        body: { title: 'round trip', price: 35 },
+      });
+      expect(edited.response.status).toBe(200);
       // and it can be ordered again
-      await waitFor(async () => (await api('GET', `/api/orders/tickets/${ticketId}`)).body.version === 3);
-      expect((await api('POST', '/api/orders', { ticketId })).status).toBe(201);
+      await waitFor(async () => (await replica(ticketId)).data?.version === 3);
+      expect((await orders.POST('/api/orders', { body: { ticketId } })).response.status).toBe(201);
+      expect(violations).toEqual([]);
     } finally {
       await stack.stop();
     }

@@ -114,3 +114,42 @@ describe('the local stack gateway with several copies of a service (real HTTP se
     expect(copies.map((c, i) => c.served.length - before[i])).toEqual([2, 2]);
   });
 });
+
+describe('the gateway with the web app behind the empty prefix', () => {
+  it('sends the API prefixes to their services and every other path to the web app', async () => {
+    const servers = await Promise.all(
+      ['tickets', 'orders', 'web'].map(async (name) => {
+        const server = http.createServer((req, res) => {
+          res.setHeader('content-type', 'application/json');
+          res.end(JSON.stringify({ name, url: req.url }));
+        });
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+        return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      }),
+    );
+    const [tickets, orders, web] = servers;
+    const gateway = createGateway([
+      { prefix: '/api/tickets', upstreams: () => [tickets.url] },
+      { prefix: '/api/orders', upstreams: () => [orders.url] },
+      { prefix: '', upstreams: () => [web.url] },
+    ]);
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+    try {
+      const who = async (path: string) => ((await (await fetch(base + path)).json()) as { name: string }).name;
+      expect(await who('/api/tickets/openapi.json')).toBe('tickets');
+      expect(await who('/api/orders?x=1')).toBe('orders');
+      expect(await who('/')).toBe('web');
+      expect(await who('/app.js')).toBe('web');
+      expect(await who('/auth/session')).toBe('web');
+      expect(await who('/api/ticketsfoo')).toBe('web');
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+      for (const { server } of servers) {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    }
+  });
+});

@@ -25,7 +25,8 @@ function recordTurn(url: string, prefix: string): number | undefined {
 
 /**
  * The one origin of the local stack: routes `/api/tickets…` and `/api/orders…` to the services,
- * as the Kubernetes ingress does in a cluster.
+ * as the Kubernetes ingress does in a cluster; a route with the prefix `''`, tried last, takes
+ * every other path (the web app).
  */
 export function createGateway(routes: Route[]): http.Server {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });

@@ -35,6 +35,8 @@ export interface StackOptions {
   serviceEnv?: NodeJS.ProcessEnv;
   /** The event transport (default JetStream): which server is started and what the services are told. */
   eventBus?: EventBusKind;
+  /** The web app's development sign-in (on by default here: it is the local stack). */
+  devSignIn?: boolean;
 }
 
 export interface Stack {
@@ -48,12 +50,15 @@ export interface Stack {
   natsUrl: string;
   tickets: ServiceProcess[];
   orders: ServiceProcess[];
+  /** The web app's server (the page, the sign-in), served at `/`. */
+  web: ServiceProcess;
   stop(): Promise<void>;
 }
 
 /**
  * The whole system on one machine: nats-server, a MongoDB-protocol server, tickets, N copies of
- * orders, and a gateway serving both APIs on one origin. Used by `npm start` and the e2e tests.
+ * orders, the web app, and a gateway serving both APIs and the app on one origin. Used by
+ * `npm start` and the e2e tests.
  */
 export async function startStack(options: StackOptions): Promise<Stack> {
   const root = repoRoot();
@@ -85,7 +90,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
   const tickets = await Promise.all(Array.from({ length: options.ticketsReplicas ?? 1 }, (_, i) => make('tickets', i)));
   const orders = await Promise.all(Array.from({ length: options.ordersReplicas ?? 1 }, (_, i) => make('orders', i)));
-  const all = [...tickets, ...orders];
+  const web = new ServiceProcess({
+    name: 'web',
+    entry: path.join(root, 'web', 'dist', 'server', 'main.js'),
+    port: await freePort(),
+    log: options.logDir === 'inherit' ? 'inherit' : path.join(options.logDir, 'web.log'),
+    env: { JWT_KEY: options.jwtKey, DEV_SIGN_IN: String(options.devSignIn ?? true), ...options.serviceEnv },
+  });
+  const all = [...tickets, ...orders, web];
   const stopServers = async () => {
     await nats?.stop();
     await mongo?.stop();
@@ -102,6 +114,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const gateway = createGateway([
     { prefix: '/api/tickets', upstreams: running(tickets), byRecord: true },
     { prefix: '/api/orders', upstreams: running(orders) },
+    // everything else is the web app: the page, its files, /auth/…
+    { prefix: '', upstreams: running([web]) },
   ]);
   await new Promise<void>((resolve, reject) => {
     gateway.once('error', reject);
@@ -118,6 +132,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     natsUrl,
     tickets,
     orders,
+    web,
     stop: async () => {
       await closeServer(gateway);
       await Promise.all(all.map((p) => p.stop()));

@@ -1,7 +1,14 @@
 import mongoose from 'mongoose';
 import type { Express } from 'express';
-import { JetStreamBus, OutboxRelay, silentLogger, serviceReadiness, type OutboxRelayOptions } from '@ticketing/common';
-import { startNatsServer, testMongoUrl, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
+import { JetStreamBus, OutboxRelay, silentLogger, serviceReadiness, ticketsOpenApi, type OutboxRelayOptions } from '@ticketing/common';
+import {
+  contractChecked,
+  failOnContractViolations,
+  startNatsServer,
+  testMongoUrl,
+  TEST_JWT_KEY,
+  type NatsServerHandle,
+} from '@ticketing/common/testing';
 import { createApp } from '../app';
 import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
 import { Ticket } from '../tickets/ticket.model';
@@ -19,22 +26,27 @@ export interface TicketsHarness {
  * The service wired as `main.ts` wires it, on real servers: a nats-server of its own and a fresh
  * database for this test file. Call at the top of a `describe`; the fields are set in `beforeAll`.
  * Listeners only run when asked for, so route tests see no event handling they did not cause.
+ * Every exchange with the app is checked against the OpenAPI document: a test whose requests get
+ * an answer the document does not describe fails.
  */
 export function useTicketsHarness(options: { listeners?: boolean; relay?: OutboxRelayOptions } = {}): TicketsHarness {
   const harness = {} as TicketsHarness;
+  const violations: string[] = [];
+  failOnContractViolations(violations);
   beforeAll(async () => {
     harness.nats = await startNatsServer();
     await connectDatabase(testMongoUrl('tickets'));
     harness.bus = await JetStreamBus.connect({ servers: harness.nats.url, name: 'tickets-test' });
     harness.relay = new OutboxRelay(Ticket, harness.bus, { sweepIntervalMs: 200, ...options.relay });
     harness.listeners = createListeners(harness.bus, harness.relay);
-    harness.app = createApp({
+    const app = createApp({
       jwtKey: TEST_JWT_KEY,
       relay: harness.relay,
       logger: silentLogger,
       readiness: serviceReadiness(harness.bus),
       stats: () => ticketsStats(harness.listeners, harness.relay),
     });
+    harness.app = contractChecked(app, ticketsOpenApi, violations).app;
     if (options.listeners) {
       await harness.listeners.orderCreated.listen();
       await harness.listeners.orderUpdated.listen();

@@ -120,4 +120,25 @@ describe('POST /api/tickets', () => {
     expect(stored.orderId).toBeUndefined();
     expect(stored.userId).toBe('seller-1');
   });
+
+  it.each([
+    ['a form post', 'application/x-www-form-urlencoded', 'title=Forged&price=10'],
+    ['text/plain holding JSON', 'text/plain', '{"title":"Forged","price":10}'],
+  ])('when a signed-in browser is made to send %s, then it is 415 and nothing is stored', async (_name, type, body) => {
+    const before = await Ticket.countDocuments();
+    const res = await request(t.app)
+      .post('/api/tickets')
+      .set(authHeader(testToken({ id: 'victim' })))
+      .set('Content-Type', type)
+      .send(body);
+    expect(res.status).toBe(415);
+    expect(res.body.errors).toEqual([{ message: 'Request body must be JSON (Content-Type: application/json)' }]);
+    expect(await Ticket.countDocuments()).toBe(before);
+  });
+
+  it('when the session cookie is garbage, then it is 401 (signed out), not a 500', async () => {
+    const res = await request(t.app).post('/api/tickets').set('Cookie', 'session=%%%garbage').send(ticketBody());
+    expect(res.status).toBe(401);
+    expect(res.headers['content-security-policy']).toBeDefined();
+  });
 });

@@ -1,10 +1,10 @@
 import { Router, type RequestHandler } from 'express';
 import { matchedData, query } from 'express-validator';
-import { ValidationError, validateRequest } from '@ticketing/common';
+import { TICKET_LIMITS, ValidationError, validateRequest } from '@ticketing/common';
 import { Ticket } from './ticket.model';
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = TICKET_LIMITS.defaultPageSize;
+export const MAX_PAGE_SIZE = TICKET_LIMITS.maxPageSize;
 
 const listRules = [
   query('limit')

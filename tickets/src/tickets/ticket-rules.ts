@@ -1,9 +1,9 @@
 import { body, type ValidationChain } from 'express-validator';
+import { TICKET_LIMITS } from '@ticketing/common';
 
-/** The event contract caps titles at 200 characters; the API says so first. */
-export const MAX_TITLE_LENGTH = 200;
-/** Above this a price is a typo or an attack, not a ticket. */
-export const MAX_PRICE = 1_000_000;
+/** The limits are the OpenAPI document's (`common/src/api/tickets-api.ts`): one value for both. */
+export const MAX_TITLE_LENGTH = TICKET_LIMITS.maxTitleLength;
+export const MAX_PRICE = TICKET_LIMITS.maxPrice;
 
 export const hasAtMostTwoDecimals = (value: number) => Math.round(value * 100) / 100 === value;
 

@@ -1,0 +1,3 @@
+export * from './openapi-kit';
+export * from './tickets-api';
+export * from './orders-api';

@@ -1,0 +1,30 @@
+import path from 'node:path';
+import { createLogger, loadConfigOrExit, serveHttp } from '@ticketing/common';
+import { loadConfig } from './config';
+import { createWebApp } from './app';
+
+const config = loadConfigOrExit(() => loadConfig());
+const logger = createLogger({ service: 'web' }, config.LOG_LEVEL);
+
+async function main() {
+  const app = createWebApp({
+    jwtKey: config.JWT_KEY,
+    devSignIn: config.DEV_SIGN_IN,
+    publicDir: path.join(__dirname, '..', 'public'),
+    logger,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+  });
+  const http = await serveHttp(app, config.PORT);
+  logger.info('web: listening', { port: config.PORT, devSignIn: config.DEV_SIGN_IN });
+  const stop = () => {
+    setTimeout(() => process.exit(0), 5000).unref();
+    void http.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err) => {
+  logger.error('web: failed to start', { err });
+  process.exit(1);
+});
