@@ -54,7 +54,8 @@ function natsStreamingServer() {
   const target = path.join(bin, 'nats-streaming-server');
   if (fs.existsSync(target)) {
     const version = spawnSync(target, ['--version'], { encoding: 'utf8' }).stdout ?? '';
-    if (version.includes(STAN_VERSION)) return say(`nats-streaming-server ${STAN_VERSION} ready`);
+    // It prints "nats-streaming-server version 0.25.6, nats-server: v2.9.24".
+    if (version.includes(`version ${STAN_VERSION.slice(1)},`)) return say(`nats-streaming-server ${STAN_VERSION} ready`);
   }
   goBuild('nats-streaming-server', ['install', `${STAN_MODULE}@${STAN_VERSION}`], root);
   say(`nats-streaming-server ${STAN_VERSION} built`);
