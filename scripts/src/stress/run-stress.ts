@@ -1,4 +1,5 @@
-import { httpClient, type Answer, type Send } from './http-client';
+import { createTicketingClient, errorMessage, type TicketingClient } from '@ticketing/client';
+import { keptAliveFetch } from './http-client';
 import { percentile } from './percentiles';
 import { ReplicaWatch, lagMs, sameReplica, type ReplicaView, type Watched } from './replica-watch';
 
@@ -68,33 +69,38 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   const { baseUrl, iterations } = options;
   const concurrency = options.concurrency ?? iterations;
   const convergeTimeoutMs = options.convergeTimeoutMs ?? 60_000;
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${options.token}` };
   const httpErrors: Record<string, number> = {};
   let requests = 0;
   const progress: StressProgress = { created: 0, updated: 0, converged: 0, iterations };
   const run = Math.random().toString(36).slice(2, 8);
 
-  // Its own connections for the watch and the final check, so that they never queue behind writes.
-  const send = httpClient(baseUrl, headers, concurrency);
-  const sendRead = httpClient(baseUrl, headers, Math.max(WATCH.parallel, CHECK.parallel));
+  // The contract's typed client over kept-alive connections; its own for the watch and the final
+  // check, so that they never queue behind writes.
+  const { tickets: api } = createTicketingClient({ baseUrl, token: options.token, fetch: keptAliveFetch(concurrency) });
+  const { orders: replicas } = createTicketingClient({
+    baseUrl,
+    token: options.token,
+    fetch: keptAliveFetch(Math.max(WATCH.parallel, CHECK.parallel)),
+  });
 
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+  /** The answer's data; an error answer or no answer is counted in httpErrors and thrown. */
+  const write = async <T>(call: () => Promise<{ data?: T; response: Response }>): Promise<T> => {
     requests++;
-    let answer: Answer;
+    let answer: { data?: T; response: Response };
     try {
-      answer = await send(method, path, body);
+      answer = await call();
     } catch {
       httpErrors.network = (httpErrors.network ?? 0) + 1;
       throw new HttpStatusError('network');
     }
-    if (answer.status < 200 || answer.status > 299) {
-      httpErrors[answer.status] = (httpErrors[answer.status] ?? 0) + 1;
-      throw new HttpStatusError(answer.status);
+    if (answer.data === undefined) {
+      httpErrors[answer.response.status] = (httpErrors[answer.response.status] ?? 0) + 1;
+      throw new HttpStatusError(answer.response.status);
     }
-    return JSON.parse(answer.text);
+    return answer.data;
   };
 
-  const read = (ids: string[]) => readReplicas(sendRead, ids);
+  const read = (ids: string[]) => readReplicas(replicas, ids);
   const watch = new ReplicaWatch({ read: async (ids) => (await read(ids)).replicas, maxIds: MAX_IDS_PER_READ, ...WATCH });
   const tickets: Watched[] = [];
   const ticker = options.onProgress && setInterval(() => options.onProgress!({ ...progress, converged: watch.converged }), 1000);
@@ -106,10 +112,11 @@ export async function runStress(options: StressOptions): Promise<StressSummary> 
   const watching = watch.run(() => writing, convergeTimeoutMs);
   await forEachIndex(iterations, concurrency, async (i) => {
     try {
-      const created = await call('POST', '/api/tickets', { title: `stress-${run}-${i}`, price: 5 });
+      const created = await write(() => api.POST('/api/tickets', { body: { title: `stress-${run}-${i}`, price: 5 } }));
       progress.created++;
-      await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 10 });
-      const last = await call('PUT', `/api/tickets/${created.id}`, { title: created.title, price: 15 });
+      const path = { params: { path: { id: created.id } } };
+      await write(() => api.PUT('/api/tickets/{id}', { ...path, body: { title: created.title, price: 10 } }));
+      const last = await write(() => api.PUT('/api/tickets/{id}', { ...path, body: { title: created.title, price: 15 } }));
       progress.updated++;
       const ticket = { expected: { id: created.id, title: created.title, price: 15, version: last.version }, updatedAt: Date.now() };
       tickets.push(ticket);
@@ -176,13 +183,13 @@ async function forEachIndex(count: number, limit: number, fn: (i: number) => Pro
 
 /** The replicas that exist of up to MAX_IDS_PER_READ tickets, or why they could not be read. */
 async function readReplicas(
-  send: Send,
+  orders: TicketingClient['orders'],
   ids: string[],
 ): Promise<{ replicas: ReplicaView[]; unreadable?: undefined } | { replicas: null; unreadable: string }> {
   try {
-    const answer = await send('GET', `/api/orders/tickets?ids=${ids.join(',')}`);
-    if (answer.status !== 200) return { replicas: null, unreadable: `HTTP ${answer.status}: ${answer.text.slice(0, 200)}` };
-    return { replicas: (JSON.parse(answer.text) as { tickets: ReplicaView[] }).tickets };
+    const { data, error, response } = await orders.GET('/api/orders/tickets', { params: { query: { ids: ids.join(',') } } });
+    if (!data) return { replicas: null, unreadable: `HTTP ${response.status}: ${errorMessage(error)}` };
+    return { replicas: data.tickets };
   } catch (err) {
     return { replicas: null, unreadable: String(err) };
   }
