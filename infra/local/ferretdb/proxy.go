@@ -76,10 +76,14 @@ func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, in
 			indexer.after(cmd.name, cmd.db, cmd.collection)
 			return reply
 		}
+		// The database locks are taken before the command counts as in flight (files.serving): a
+		// quiet moment for the log (sqlitefiles.go) waits for the commands at FerretDB, not for the
+		// whole queue behind a lock.
+		unlock := func() {}
+		if dbs := lockedDatabases(cmd); dbs != nil {
+			unlock = locks.lock(dbs)
+		}
 		err = files.serving(func() error {
-			if dbs := lockedDatabases(cmd); dbs != nil {
-				defer locks.lock(dbs)()
-			}
 			switch {
 			case cmd.name == "update" && expectReply:
 				return versionedExchange(client, server, request, done)
@@ -89,6 +93,7 @@ func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, in
 				return exchange(client, server, request, expectReply, done)
 			}
 		})
+		unlock()
 		if err != nil {
 			return err
 		}

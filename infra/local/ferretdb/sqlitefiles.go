@@ -17,7 +17,7 @@ import (
 // sqliteFiles gives the launcher its own short-lived connections to FerretDB's database files
 // (one file per database), for the _id indexes and the checkpoints.
 //
-// Lock order, to stay free of deadlocks: the commands gate, then the database locks (proxy.go),
+// Lock order, to stay free of deadlocks: the database locks (proxy.go), then the commands gate,
 // then drops.
 type sqliteFiles struct {
 	dir string
