@@ -10,6 +10,7 @@
  * Every other pair of (sender, receiver port) among the workloads, the edge, a stranger pod and
  * the outside world must be refused.
  */
+import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer } from 'kubernetes-models/v1';
 import { allContainers, ofKind, workloads, type Workload } from './manifests';
 import { APP_NAMESPACE, connectionAllowed, type Endpoint, type Protocol } from './network-policy';
@@ -191,7 +192,8 @@ describe('NetworkPolicies', () => {
 describe('connectionAllowed', () => {
   const a: Endpoint = { name: 'a', namespace: APP_NAMESPACE, labels: { app: 'a' } };
   const b: Endpoint = { name: 'b', namespace: APP_NAMESPACE, labels: { app: 'b' }, ports: [{ name: 'http', containerPort: 8080 }] };
-  const deny = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } };
+  const policy = (spec: INetworkPolicy['spec']): INetworkPolicy => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', spec });
+  const deny = policy({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
 
   it('allows everything with no policy, nothing under a default deny', () => {
     expect(connectionAllowed([], a, b, 8080)).toBe(true);
@@ -199,22 +201,16 @@ describe('connectionAllowed', () => {
   });
 
   it('needs both the egress of the sender and the ingress of the receiver', () => {
-    const egress = {
-      ...deny,
-      spec: {
-        podSelector: { matchLabels: { app: 'a' } },
-        policyTypes: ['Egress'],
-        egress: [{ to: [{ podSelector: { matchLabels: { app: 'b' } } }] }],
-      },
-    };
-    const ingress = {
-      ...deny,
-      spec: {
-        podSelector: { matchLabels: { app: 'b' } },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: [{ port: 'http' }] }],
-      },
-    };
+    const egress = policy({
+      podSelector: { matchLabels: { app: 'a' } },
+      policyTypes: ['Egress'],
+      egress: [{ to: [{ podSelector: { matchLabels: { app: 'b' } } }] }],
+    });
+    const ingress = policy({
+      podSelector: { matchLabels: { app: 'b' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'a' } } }], ports: [{ port: 'http' }] }],
+    });
     expect(connectionAllowed([deny, egress], a, b, 8080)).toBe(false);
     expect(connectionAllowed([deny, ingress], a, b, 8080)).toBe(false);
     expect(connectionAllowed([deny, egress, ingress], a, b, 8080)).toBe(true);
@@ -224,20 +220,14 @@ describe('connectionAllowed', () => {
   });
 
   it('matches namespaces by their name label and treats an ipBlock as any address', () => {
-    const fromNs = {
-      ...deny,
-      spec: {
-        podSelector: {},
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'other' } } }] }],
-      },
-    };
+    const fromNs = policy({
+      podSelector: {},
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'other' } } }] }],
+    });
     expect(connectionAllowed([fromNs], { ...a, namespace: 'other' }, b, 8080)).toBe(true);
     expect(connectionAllowed([fromNs], a, b, 8080)).toBe(false);
-    const wide = {
-      ...deny,
-      spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] },
-    };
+    const wide = policy({ podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] });
     expect(connectionAllowed([wide], a, b, 8080)).toBe(true);
   });
 });
