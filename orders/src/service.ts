@@ -26,6 +26,8 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
   const bus = await JetStreamBus.connect({
     servers: config.NATS_URL,
     name: config.NATS_CLIENT_NAME,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
     replicas: config.JETSTREAM_REPLICAS,
     logger,
   });

@@ -23,6 +23,8 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   const bus = await JetStreamBus.connect({
     servers: config.NATS_URL,
     name: config.NATS_CLIENT_NAME,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
     replicas: config.JETSTREAM_REPLICAS,
     logger: logger.child({ component: 'bus' }),
   });

@@ -22,6 +22,9 @@ export interface JetStreamBusOptions {
   servers: string | string[];
   /** Client name shown by the server's monitoring: make it unique per process (the pod name). */
   name: string;
+  /** NATS user and password, when the server requires them. */
+  user?: string;
+  pass?: string;
   /** The stream holding the four event subjects. */
   stream?: string;
   /** The stream holding dead letters, under `deadletter.<group>`. */
@@ -57,7 +60,7 @@ export class JetStreamBus implements Bus {
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     readonly manager: JetStreamManager,
-    private readonly options: Required<Omit<JetStreamBusOptions, 'servers' | 'name' | 'logger'>>,
+    private readonly options: Required<Omit<JetStreamBusOptions, 'servers' | 'name' | 'logger' | 'user' | 'pass'>>,
     private readonly logger: Logger,
   ) {
     this.maxDeliver = options.maxDeliver;
@@ -76,6 +79,8 @@ export class JetStreamBus implements Bus {
     const connection = await connect({
       servers,
       name: options.name,
+      user: options.user,
+      pass: options.pass,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
