@@ -19,6 +19,8 @@ on one origin. Uses MONGO_URL, NATS_URL and JWT_KEY when set; otherwise starts i
   --port N              the one origin (default 3000; env PORT)
   --orders-replicas N   copies of orders sharing its queue group (default 1)
   --tickets-replicas N  copies of tickets (default 1)
+  --nats-nodes N        NATS nodes (default 1; 3 for the cluster of infra/k8s/nats.yaml). NATS runs
+                        the deployed config, users included, with passwords made for this run
   --help                this text
 `;
 
@@ -27,12 +29,14 @@ async function main() {
     port: { type: 'string', default: process.env.PORT ?? '3000' },
     'orders-replicas': { type: 'string', default: '1' },
     'tickets-replicas': { type: 'string', default: '1' },
+    'nats-nodes': { type: 'string', default: '1' },
   });
   const jwtKey = process.env.JWT_KEY ?? DEV_JWT_KEY;
   const stack = await startStack({
     port: wholeNumber('start', 'port', values.port, 0),
     ordersReplicas: wholeNumber('start', 'orders-replicas', values['orders-replicas']),
     ticketsReplicas: wholeNumber('start', 'tickets-replicas', values['tickets-replicas']),
+    natsNodes: wholeNumber('start', 'nats-nodes', values['nats-nodes']),
     mongoUrl: process.env.MONGO_URL,
     natsUrl: process.env.NATS_URL,
     jwtKey,
@@ -44,7 +48,7 @@ async function main() {
 ticketing is running on ${stack.url}
   tickets: ${stack.tickets.map((p) => p.url).join(', ')}
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
-  nats:    ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
+  nats:    ${stack.natsUrl}${natsLogin(stack)}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 try:
   curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\
        -H 'Authorization: Bearer ${token}' -d '{"title":"concert","price":20}'
@@ -60,6 +64,12 @@ stop with Ctrl-C
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The operator's login (the nats CLI: --user admin --password …), made for this run. */
+function natsLogin(stack: Awaited<ReturnType<typeof startStack>>): string {
+  const admin = stack.natsCluster?.credentials.admin;
+  return admin ? ` (user admin, password ${admin})` : '';
 }
 
 main().catch((err) => {

@@ -6,8 +6,10 @@ import {
   freePort,
   repoRoot,
   startMongoServer,
+  startNatsCluster,
   startNatsServer,
   type MongoServerHandle,
+  type NatsClusterHandle,
   type NatsServerHandle,
 } from '@ticketing/common/testing';
 import { createGateway } from './gateway';
@@ -18,6 +20,12 @@ export interface StackOptions {
   port?: number;
   ordersReplicas?: number;
   ticketsReplicas?: number;
+  /**
+   * Run NATS from the deployed config (infra/k8s/nats.yaml) as this many loopback nodes, with its
+   * users (generated passwords) and JETSTREAM_REPLICAS set to match. Unset: one plain nats-server
+   * without users.
+   */
+  natsNodes?: number;
   /** Use these instead of starting servers. */
   mongoUrl?: string;
   natsUrl?: string;
@@ -34,6 +42,8 @@ export interface StackOptions {
 export interface Stack {
   url: string;
   nats?: NatsServerHandle;
+  /** With `natsNodes`: the nodes, and the passwords of the config's users (admin included). */
+  natsCluster?: NatsClusterHandle;
   mongo?: MongoServerHandle;
   natsUrl: string;
   tickets: ServiceProcess[];
@@ -48,9 +58,18 @@ export interface Stack {
 export async function startStack(options: StackOptions): Promise<Stack> {
   const root = repoRoot();
   const dataDir = options.dataDir;
-  const nats = options.natsUrl ? undefined : await startNatsServer({ storeDir: dataDir && path.join(dataDir, 'nats') });
+  const clustered = !options.natsUrl && options.natsNodes !== undefined;
+  const natsCluster = clustered
+    ? await startNatsCluster({ nodes: options.natsNodes ?? 1, dataDir: dataDir && path.join(dataDir, `nats-${options.natsNodes}-nodes`) })
+    : undefined;
+  const nats = options.natsUrl || clustered ? undefined : await startNatsServer({ storeDir: dataDir && path.join(dataDir, 'nats') });
   const mongo = options.mongoUrl ? undefined : await startMongoServer({ dataDir: dataDir && path.join(dataDir, 'mongo') });
-  const natsUrl = options.natsUrl ?? nats!.url;
+  const natsUrl = options.natsUrl ?? natsCluster?.url ?? nats!.url;
+  // Each service logs in as the user of its name, as in the Kubernetes manifests.
+  const natsEnv = (service: string): NodeJS.ProcessEnv =>
+    natsCluster
+      ? { NATS_USER: service, NATS_PASSWORD: natsCluster.credentials[service], JETSTREAM_REPLICAS: String(natsCluster.nodes.length) }
+      : {};
   const mongoServer = options.mongoUrl ?? mongo!.url;
   const prefix = options.databasePrefix ?? '';
 
@@ -64,6 +83,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         MONGO_URL: databaseUrl(mongoServer, `${prefix}${service}`),
         NATS_URL: natsUrl,
         JWT_KEY: options.jwtKey,
+        ...natsEnv(service),
         ...options.serviceEnv,
       },
     });
@@ -71,6 +91,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const orders = await Promise.all(Array.from({ length: options.ordersReplicas ?? 1 }, (_, i) => make('orders', i)));
   const all = [...tickets, ...orders];
   const stopServers = async () => {
+    await natsCluster?.stop();
     await nats?.stop();
     await mongo?.stop();
   };
@@ -96,6 +117,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return {
     url: `http://localhost:${port}`,
     nats,
+    natsCluster,
     mongo,
     natsUrl,
     tickets,
@@ -106,6 +128,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await stopServers();
       if (!dataDir) {
         await nats?.destroy();
+        await natsCluster?.destroy();
         await mongo?.destroy();
       }
     },
