@@ -41,6 +41,7 @@ export interface JetStreamBusOptions {
 }
 
 export const DEFAULT_STREAM = 'TICKETING';
+const PULL_EXPIRES_MS = 5_000;
 export const DEFAULT_DEAD_LETTER_STREAM = 'TICKETING_DEADLETTER';
 
 /** A durable consumer name derived from the queue group and the subject (names allow no ':'). */
@@ -136,7 +137,13 @@ export class JetStreamBus implements Bus {
     const durable = durableName(spec.group, spec.subject);
     await this.ensureConsumer(durable, spec.subject);
     const consumer = await this.js.consumers.get(this.options.stream, durable);
-    const messages = await consumer.consume({ max_messages: Math.max(spec.concurrency * 2, 16) });
+    const messages = await consumer.consume({
+      max_messages: Math.max(spec.concurrency * 2, 16),
+      // A pull request lives on the consumer's leader. When a cluster node goes, the requests it
+      // held are lost, and the client only notices two missed heartbeats later (half of
+      // `expires` each): 30 s of silence with the default, about 5 s with this.
+      expires: PULL_EXPIRES_MS,
+    });
     const toDelivery = (msg: JsMsg): Delivery => ({
       subject: msg.subject,
       payload: msg.string(),

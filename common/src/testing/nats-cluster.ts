@@ -125,6 +125,8 @@ export interface NatsClusterHandle {
   credentials: Record<string, string>;
   /** The name of the server leading a stream's replicas (asked of a running node's monitoring). */
   streamLeader(stream: string): Promise<string | undefined>;
+  /** The running nodes a user has a client connection to. */
+  nodesOf(user: string): Promise<NatsNode[]>;
   stop(): Promise<void>;
   /** Stops every node and deletes its data (unless the data dir was given). */
   destroy(): Promise<void>;
@@ -187,6 +189,21 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
         if (leader) return leader;
       }
       return undefined;
+    },
+    nodesOf: async (user) => {
+      const connected = await Promise.all(
+        nodes
+          .filter((n) => n.running())
+          .map((n) =>
+            fetch(`${n.monitorUrl}/connz?auth=true`)
+              .then((r) => r.json() as Promise<{ connections?: { authorized_user?: string }[] }>)
+              .then(
+                (c) => (c.connections ?? []).some((conn) => conn.authorized_user === user),
+                () => false,
+              ),
+          ),
+      );
+      return nodes.filter((n) => n.running()).filter((_, i) => connected[i]);
     },
     stop: async () => {
       await Promise.all(nodes.map((n) => n.stop()));

@@ -115,7 +115,8 @@ describe('a three-node JetStream cluster under faults (real processes, the deplo
     try {
       const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: ITERATIONS, convergeTimeoutMs: 90_000 });
       await waitFor(async () => (await handledByOrders(stack)) >= 10, { timeoutMs: 60_000, intervalMs: 10 });
-      const stopped = stack.natsCluster!.nodes[1];
+      // The node tickets publishes through: its connection drops in the middle of publications.
+      const [stopped] = await waitFor(() => stack.natsCluster!.nodesOf('tickets').then((n) => (n.length > 0 ? n : undefined)));
       await stopped.stop();
       const summary = await run;
       expectCleanRun(summary);
