@@ -6,6 +6,7 @@
 import type { IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IContainer } from 'kubernetes-models/v1';
 import { imageOf, named, ofKind, SERVICES } from './manifests';
+import { STREAM_LIMITS } from '@ticketing/common';
 import { natsUsers } from '@ticketing/common/testing';
 import { parseNatsConf, type NatsConf } from './nats-conf';
 import { appContainer, containerPortNumber, envVar, workloadsBehind } from './service-routing';
@@ -131,5 +132,14 @@ describe('the NATS cluster', () => {
         fromSecret: true,
       });
     }
+  });
+
+  it('has room on every node for a full replica of each stream at its limits', () => {
+    const size = /^(\d+)\s*([KMGT]?)B?$/i.exec(loadConfig().blocks.jetstream?.settings.max_file_store ?? '');
+    expect(size).not.toBeNull();
+    const units: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+    const fileStore = Number(size?.[1]) * units[(size?.[2] ?? '').toUpperCase()];
+    // With as many replicas as nodes, every node holds a copy of every stream.
+    expect(STREAM_LIMITS.events.maxBytes + STREAM_LIMITS.deadLetters.maxBytes).toBeLessThanOrEqual(fileStore);
   });
 });
