@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Provisions the backing servers for tests and the local stack, into the git-ignored .local/:
 //   - nats-server (JetStream), built from its Go module;
+//   - toxiproxy-server (network faults in the e2e tests), built from its Go module;
 //   - a MongoDB-protocol server: a real mongod obtained by mongodb-memory-server when it can be
 //     downloaded, otherwise FerretDB on SQLite built from infra/local/ferretdb (see DESIGN.md).
 // Fast when already done. Skips MongoDB entirely when MONGO_URL is set.
@@ -13,6 +14,8 @@ import { createRequire } from 'node:module';
 
 const NATS_MODULE = 'github.com/nats-io/nats-server/v2';
 const NATS_VERSION = 'v2.15.2';
+const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server';
+const TOXIPROXY_VERSION = '2.5.0';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -44,6 +47,28 @@ function natsServer() {
   }
   goBuild('nats-server', ['install', `${NATS_MODULE}@${NATS_VERSION}`], root);
   say(`nats-server ${NATS_VERSION} built`);
+}
+
+// `go install` names the binary after its package folder ("server"): built aside, then renamed.
+// A module build prints "version git", so the version built is noted beside it.
+function toxiproxy() {
+  const target = path.join(bin, 'toxiproxy-server');
+  const versionFile = `${target}.version`;
+  if (fs.existsSync(target) && fs.existsSync(versionFile) && fs.readFileSync(versionFile, 'utf8').trim() === TOXIPROXY_VERSION) {
+    return say(`toxiproxy ${TOXIPROXY_VERSION} ready`);
+  }
+  const aside = fs.mkdtempSync(path.join(root, '.local', 'toxiproxy-'));
+  requireGo('toxiproxy');
+  say('building toxiproxy (first time only, about a minute)…');
+  execFileSync('go', ['install', `${TOXIPROXY_MODULE}@v${TOXIPROXY_VERSION}`], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOBIN: aside, CGO_ENABLED: '0' },
+  });
+  fs.renameSync(path.join(aside, 'server'), target);
+  fs.rmSync(aside, { recursive: true, force: true });
+  fs.writeFileSync(versionFile, TOXIPROXY_VERSION);
+  say(`toxiproxy ${TOXIPROXY_VERSION} built`);
 }
 
 function ferretdb() {
@@ -87,4 +112,5 @@ async function mongo() {
 }
 
 natsServer();
+toxiproxy();
 await mongo();
