@@ -20,6 +20,9 @@ export const serviceEnvShape = {
     .string()
     .min(1)
     .default(() => `${os.hostname()}-${process.pid}`),
+  /** The service's NATS user and password (a Secret in Kubernetes; `npm start` makes dev ones). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   JETSTREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   /** The event transport: JetStream, or NATS Streaming for deployments that still run it (docs/nats-streaming.md). */
   EVENT_BUS: z.enum(EVENT_BUSES, { error: `must be ${EVENT_BUSES.join(' or ')}` }).default('jetstream'),

@@ -2,6 +2,7 @@
 // Provisions the backing servers for tests and the local stack, into the git-ignored .local/:
 //   - nats-server (JetStream), built from its Go module;
 //   - nats-streaming-server (the optional NATS Streaming transport, docs/nats-streaming.md), likewise;
+//   - toxiproxy-server (network faults in the e2e tests), built from its Go module;
 //   - a MongoDB-protocol server: a real mongod obtained by mongodb-memory-server when it can be
 //     downloaded, otherwise FerretDB on SQLite built from infra/local/ferretdb (see its README.md).
 // Fast when already done. Skips MongoDB entirely when MONGO_URL is set.
@@ -17,6 +18,8 @@ const NATS_VERSION = 'v2.15.2';
 // NATS Streaming is end-of-life upstream: v0.25.6 is its last server.
 const STAN_MODULE = 'github.com/nats-io/nats-streaming-server';
 const STAN_VERSION = 'v0.25.6';
+const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server';
+const TOXIPROXY_VERSION = '2.5.0';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -59,6 +62,28 @@ function natsStreamingServer() {
   }
   goBuild('nats-streaming-server', ['install', `${STAN_MODULE}@${STAN_VERSION}`], root);
   say(`nats-streaming-server ${STAN_VERSION} built`);
+}
+
+// `go install` names the binary after its package folder ("server"): built aside, then renamed.
+// A module build prints "version git", so the version built is noted beside it.
+function toxiproxy() {
+  const target = path.join(bin, 'toxiproxy-server');
+  const versionFile = `${target}.version`;
+  if (fs.existsSync(target) && fs.existsSync(versionFile) && fs.readFileSync(versionFile, 'utf8').trim() === TOXIPROXY_VERSION) {
+    return say(`toxiproxy ${TOXIPROXY_VERSION} ready`);
+  }
+  const aside = fs.mkdtempSync(path.join(root, '.local', 'toxiproxy-'));
+  requireGo('toxiproxy');
+  say('building toxiproxy (first time only, about a minute)…');
+  execFileSync('go', ['install', `${TOXIPROXY_MODULE}@v${TOXIPROXY_VERSION}`], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOBIN: aside, CGO_ENABLED: '0' },
+  });
+  fs.renameSync(path.join(aside, 'server'), target);
+  fs.rmSync(aside, { recursive: true, force: true });
+  fs.writeFileSync(versionFile, TOXIPROXY_VERSION);
+  say(`toxiproxy ${TOXIPROXY_VERSION} built`);
 }
 
 function ferretdb() {
@@ -121,5 +146,6 @@ function chromium() {
 
 natsServer();
 natsStreamingServer();
+toxiproxy();
 await mongo();
 chromium();

@@ -3,7 +3,9 @@
  * and carries what a cluster needs from it: resource requests and limits, pinned images, no secrets.
  */
 import { Deployment, StatefulSet, type IDeployment, type IStatefulSet } from 'kubernetes-models/apps/v1';
-import { Ingress, type IIngress } from 'kubernetes-models/networking.k8s.io/v1';
+import { Gateway, HTTPRoute, type IGateway, type IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
+import { Ingress, NetworkPolicy, type IIngress, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, type IConfigMap, type IService } from 'kubernetes-models/v1';
 import { allContainers, BUILT_IMAGES, loadManifests, manifestFiles, workloads } from './manifests';
 
@@ -14,6 +16,10 @@ const VALIDATORS: Record<string, (doc: object) => void> = {
   'v1 Service': (doc) => new Service(doc as IService).validate(),
   'v1 ConfigMap': (doc) => new ConfigMap(doc as IConfigMap).validate(),
   'networking.k8s.io/v1 Ingress': (doc) => new Ingress(doc as IIngress).validate(),
+  'networking.k8s.io/v1 NetworkPolicy': (doc) => new NetworkPolicy(doc as INetworkPolicy).validate(),
+  'policy/v1 PodDisruptionBudget': (doc) => new PodDisruptionBudget(doc as IPodDisruptionBudget).validate(),
+  'gateway.networking.k8s.io/v1 Gateway': (doc) => new Gateway(doc as IGateway).validate(),
+  'gateway.networking.k8s.io/v1 HTTPRoute': (doc) => new HTTPRoute(doc as IHTTPRoute).validate(),
 };
 
 const manifests = loadManifests();

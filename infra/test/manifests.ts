@@ -9,7 +9,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { IDeployment, IStatefulSet } from 'kubernetes-models/apps/v1';
-import type { IIngress } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IGateway, IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
+import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import type { IConfigMap, IContainer, IPodTemplateSpec, IService } from 'kubernetes-models/v1';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -65,7 +67,11 @@ export function loadManifests(): Manifest[] {
 interface KindMap {
   ConfigMap: IConfigMap;
   Deployment: IDeployment;
+  Gateway: IGateway;
+  HTTPRoute: IHTTPRoute;
   Ingress: IIngress;
+  NetworkPolicy: INetworkPolicy;
+  PodDisruptionBudget: IPodDisruptionBudget;
   Service: IService;
   StatefulSet: IStatefulSet;
 }
@@ -86,6 +92,8 @@ export interface Workload {
   kind: 'Deployment' | 'StatefulSet';
   name: string;
   template: IPodTemplateSpec;
+  /** As written; Kubernetes' default when unset is 1. */
+  replicas: number;
 }
 
 export function workloads(): Workload[] {
@@ -93,11 +101,13 @@ export function workloads(): Workload[] {
     kind: 'Deployment' as const,
     name: d.metadata?.name ?? '',
     template: d.spec?.template ?? {},
+    replicas: d.spec?.replicas ?? 1,
   }));
   const statefulSets = ofKind('StatefulSet').map((s) => ({
     kind: 'StatefulSet' as const,
     name: s.metadata?.name ?? '',
     template: s.spec?.template ?? {},
+    replicas: s.spec?.replicas ?? 1,
   }));
   return [...deployments, ...statefulSets];
 }

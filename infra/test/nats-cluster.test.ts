@@ -6,6 +6,8 @@
 import type { IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IContainer } from 'kubernetes-models/v1';
 import { imageOf, named, ofKind, SERVICES } from './manifests';
+import { STREAM_LIMITS } from '@ticketing/common';
+import { natsUsers } from '@ticketing/common/testing';
 import { parseNatsConf, type NatsConf } from './nats-conf';
 import { appContainer, containerPortNumber, envVar, workloadsBehind } from './service-routing';
 
@@ -22,6 +24,10 @@ const replicas = (): number => statefulSet().spec?.replicas ?? 1;
 
 /** The config file the server is started with, found through its command line and volumes. */
 function loadConfig(): NatsConf {
+  return parseNatsConf(loadConfigText());
+}
+
+function loadConfigText(): string {
   const args = [...(nats().command ?? []), ...(nats().args ?? [])];
   const flag = args.findIndex((a) => a === '--config' || a === '-c');
   const path = flag >= 0 ? args[flag + 1] : undefined;
@@ -33,7 +39,7 @@ function loadConfig(): NatsConf {
   const key = path.slice(mount.mountPath.length + 1);
   const text = named(ofKind('ConfigMap'), configMapName, 'ConfigMap').data?.[key];
   if (text === undefined) throw new Error(`ConfigMap ${configMapName} has no key ${key}`);
-  return parseNatsConf(text);
+  return text;
 }
 
 describe('the NATS cluster', () => {
@@ -102,5 +108,38 @@ describe('the NATS cluster', () => {
 
   it.each(SERVICES)('is asked by %s for as many stream replicas as it has nodes', (service) => {
     expect(envVar(appContainer(service, imageOf(service)), 'JETSTREAM_REPLICAS')?.value).toBe(String(replicas()));
+  });
+
+  it.each(SERVICES)('lets %s in as its own user, with the password both sides read from one Secret key', (service) => {
+    const container = appContainer(service, imageOf(service));
+    const user = envVar(container, 'NATS_USER')?.value;
+    expect(user).toBe(service);
+    const users = natsUsers(loadConfigText());
+    const configured = users.find((u) => u.user === user);
+    expect(configured).toBeDefined();
+    const servicePassword = envVar(container, 'NATS_PASSWORD');
+    expect(servicePassword?.value).toBeUndefined();
+    expect(servicePassword?.valueFrom?.secretKeyRef?.name).toBeTruthy();
+    const serverPassword = envVar(nats(), configured?.passwordVariable ?? '');
+    expect(serverPassword?.valueFrom?.secretKeyRef).toEqual(servicePassword?.valueFrom?.secretKeyRef);
+  });
+
+  it("reads every user's password from a Secret, never from a literal", () => {
+    for (const { passwordVariable } of natsUsers(loadConfigText())) {
+      const variable = envVar(nats(), passwordVariable);
+      expect({ passwordVariable, fromSecret: variable?.value === undefined && variable?.valueFrom?.secretKeyRef !== undefined }).toEqual({
+        passwordVariable,
+        fromSecret: true,
+      });
+    }
+  });
+
+  it('has room on every node for a full replica of each stream at its limits', () => {
+    const size = /^(\d+)\s*([KMGT]?)B?$/i.exec(loadConfig().blocks.jetstream?.settings.max_file_store ?? '');
+    expect(size).not.toBeNull();
+    const units: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+    const fileStore = Number(size?.[1]) * units[(size?.[2] ?? '').toUpperCase()];
+    // With as many replicas as nodes, every node holds a copy of every stream.
+    expect(STREAM_LIMITS.events.maxBytes + STREAM_LIMITS.deadLetters.maxBytes).toBeLessThanOrEqual(fileStore);
   });
 });

@@ -21,6 +21,8 @@ on one origin. Uses MONGO_URL, NATS_URL and JWT_KEY when set; otherwise starts i
   --tickets-replicas N  copies of tickets (default 1)
   --event-bus B         jetstream (default) or nats-streaming (starts nats-streaming-server;
                         see docs/nats-streaming.md; env EVENT_BUS)
+  --nats-nodes N        NATS nodes (default 1; 3 for the cluster of infra/k8s/nats.yaml). NATS runs
+                        the deployed config, users included, with passwords made for this run
   --help                this text
 `;
 
@@ -30,12 +32,14 @@ async function main() {
     'orders-replicas': { type: 'string', default: '1' },
     'tickets-replicas': { type: 'string', default: '1' },
     'event-bus': { type: 'string', default: process.env.EVENT_BUS ?? 'jetstream' },
+    'nats-nodes': { type: 'string', default: '1' },
   });
   const jwtKey = process.env.JWT_KEY ?? DEV_JWT_KEY;
   const stack = await startStack({
     port: wholeNumber('start', 'port', values.port, 0),
     ordersReplicas: wholeNumber('start', 'orders-replicas', values['orders-replicas']),
     ticketsReplicas: wholeNumber('start', 'tickets-replicas', values['tickets-replicas']),
+    natsNodes: wholeNumber('start', 'nats-nodes', values['nats-nodes']),
     mongoUrl: process.env.MONGO_URL,
     natsUrl: process.env.NATS_URL,
     eventBus: oneOf('start', 'event-bus', values['event-bus'], EVENT_BUSES),
@@ -50,7 +54,7 @@ ticketing is running on ${stack.url} (open it in a browser: the web app, with a 
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
   metrics: ${[...stack.tickets, ...stack.orders].map((p) => `${p.url}/metrics`).join(', ')}
   web:     ${stack.web.url}
-  ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
+  ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${natsLogin(stack)}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 try:
   curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\
        -H 'Authorization: Bearer ${token}' -d '{"title":"concert","price":20}'
@@ -66,6 +70,12 @@ stop with Ctrl-C
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The operator's login (the nats CLI: --user admin --password …), made for this run. */
+function natsLogin(stack: Awaited<ReturnType<typeof startStack>>): string {
+  const admin = stack.natsCluster?.credentials.admin;
+  return admin ? ` (user admin, password ${admin})` : '';
 }
 
 main().catch((err) => {

@@ -14,6 +14,9 @@ export interface BusConfig {
   NATS_CLIENT_NAME: string;
   JETSTREAM_REPLICAS: number;
   STAN_CLUSTER_ID: string;
+  /** A NATS user of the server's config (JetStream; see infra/k8s/nats.yaml), when it requires one. */
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
 }
 
 /** Connects the transport the configuration names: nothing else in a service knows which it is. */
@@ -21,5 +24,12 @@ export async function connectBus(config: BusConfig, logger: Logger): Promise<Ser
   if (config.EVENT_BUS === 'nats-streaming') {
     return StanBus.connect({ servers: config.NATS_URL, clusterId: config.STAN_CLUSTER_ID, name: config.NATS_CLIENT_NAME, logger });
   }
-  return JetStreamBus.connect({ servers: config.NATS_URL, name: config.NATS_CLIENT_NAME, replicas: config.JETSTREAM_REPLICAS, logger });
+  return JetStreamBus.connect({
+    servers: config.NATS_URL,
+    name: config.NATS_CLIENT_NAME,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
+    replicas: config.JETSTREAM_REPLICAS,
+    logger,
+  });
 }

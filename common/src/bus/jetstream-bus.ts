@@ -22,6 +22,9 @@ export interface JetStreamBusOptions {
   servers: string | string[];
   /** Client name shown by the server's monitoring: make it unique per process (the pod name). */
   name: string;
+  /** NATS user and password, when the server requires them. */
+  user?: string;
+  pass?: string;
   /** The stream holding the four event subjects. */
   stream?: string;
   /** The stream holding dead letters, under `deadletter.<group>`. */
@@ -34,10 +37,52 @@ export interface JetStreamBusOptions {
   maxDeliver?: number;
   /** Window in which the server drops a re-published message id. */
   duplicateWindowMs?: number;
+  /** How long and how much the event stream keeps (see STREAM_LIMITS). */
+  limits?: StreamLimits;
+  /** The same for the dead-letter stream. */
+  deadLetterLimits?: StreamLimits;
   logger?: Logger;
 }
 
+export interface StreamLimits {
+  maxAgeMs: number;
+  maxBytes: number;
+}
+
+/**
+ * What the streams keep (per replica, on every node that holds one; together within the
+ * `max_file_store` of infra/k8s/nats.yaml, which an infra test checks). The oldest messages go
+ * first. A consumer that falls further behind than this has lost events for good:
+ * {@link ConsumerBehindStreamError}, and docs/kubernetes.md, "Stream limits".
+ */
+export const STREAM_LIMITS: { events: StreamLimits; deadLetters: StreamLimits } = {
+  events: { maxAgeMs: 14 * 24 * 3600_000, maxBytes: 512 * 1024 * 1024 },
+  // Dead letters wait for a person: kept longer, and they are few.
+  deadLetters: { maxAgeMs: 30 * 24 * 3600_000, maxBytes: 64 * 1024 * 1024 },
+};
+
+/**
+ * A durable consumer's next event is no longer in the stream: the stream's limits removed events
+ * it had not received yet, so the state built from it (a replica) misses them. Consuming on would
+ * leave that state wrong without a trace, so the consumer refuses to start; the replica must be
+ * rebuilt (docs/kubernetes.md, "Stream limits").
+ */
+export class ConsumerBehindStreamError extends Error {
+  override readonly name = 'ConsumerBehindStreamError';
+  constructor(
+    readonly durable: string,
+    readonly deliveredUpTo: number,
+    readonly firstInStream: number,
+  ) {
+    super(
+      `consumer ${durable} received the stream up to message ${deliveredUpTo}, but the stream now starts at ${firstInStream}: ` +
+        `events it never received were removed by the stream's limits; rebuild its replica (docs/kubernetes.md, "Stream limits")`,
+    );
+  }
+}
+
 export const DEFAULT_STREAM = 'TICKETING';
+const PULL_EXPIRES_MS = 5_000;
 export const DEFAULT_DEAD_LETTER_STREAM = 'TICKETING_DEADLETTER';
 
 /** A durable consumer name derived from the queue group and the subject (names allow no ':'). */
@@ -57,7 +102,7 @@ export class JetStreamBus implements Bus {
     readonly connection: NatsConnection,
     private readonly js: JetStreamClient,
     readonly manager: JetStreamManager,
-    private readonly options: Required<Omit<JetStreamBusOptions, 'servers' | 'name' | 'logger'>>,
+    private readonly options: Required<Omit<JetStreamBusOptions, 'servers' | 'name' | 'logger' | 'user' | 'pass'>>,
     private readonly logger: Logger,
   ) {
     this.maxDeliver = options.maxDeliver;
@@ -76,6 +121,8 @@ export class JetStreamBus implements Bus {
     const connection = await connect({
       servers,
       name: options.name,
+      user: options.user,
+      pass: options.pass,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
@@ -92,11 +139,13 @@ export class JetStreamBus implements Bus {
       ackWaitMs: options.ackWaitMs ?? 30_000,
       maxDeliver: options.maxDeliver ?? 100,
       duplicateWindowMs: options.duplicateWindowMs ?? 120_000,
+      limits: options.limits ?? STREAM_LIMITS.events,
+      deadLetterLimits: options.deadLetterLimits ?? STREAM_LIMITS.deadLetters,
     };
     const manager = await jetstreamManager(connection);
     const bus = new JetStreamBus(connection, jetstream(connection), manager, settings, options.logger ?? silentLogger);
-    await bus.ensureStream({ name: settings.stream, subjects: [...ALL_SUBJECTS] });
-    await bus.ensureStream({ name: settings.deadLetterStream, subjects: ['deadletter.>'] });
+    await bus.ensureStream({ name: settings.stream, subjects: [...ALL_SUBJECTS] }, settings.limits);
+    await bus.ensureStream({ name: settings.deadLetterStream, subjects: ['deadletter.>'] }, settings.deadLetterLimits);
     return bus;
   }
 
@@ -131,7 +180,21 @@ export class JetStreamBus implements Bus {
     const durable = durableName(spec.group, spec.subject);
     await this.ensureConsumer(durable, spec.subject);
     const consumer = await this.js.consumers.get(this.options.stream, durable);
-    const messages = await consumer.consume({ max_messages: Math.max(spec.concurrency * 2, 16) });
+    // `delivered.stream_seq` is where the consumer has read up to (it moves past other subjects'
+    // events too while it keeps up). A new consumer (0) is not checked: a replica started on a
+    // stream that has already dropped events must be seeded from the owner (docs/kubernetes.md).
+    const delivered = consumer.info(true).then((i) => i.delivered.stream_seq);
+    const [deliveredUpTo, stream] = await Promise.all([delivered, this.manager.streams.info(this.options.stream)]);
+    if (deliveredUpTo > 0 && deliveredUpTo + 1 < stream.state.first_seq) {
+      throw new ConsumerBehindStreamError(durable, deliveredUpTo, stream.state.first_seq);
+    }
+    const messages = await consumer.consume({
+      max_messages: Math.max(spec.concurrency * 2, 16),
+      // A pull request lives on the consumer's leader. When a cluster node goes, the requests it
+      // held are lost, and the client only notices two missed heartbeats later (half of
+      // `expires` each): 30 s of silence with the default, about 5 s with this.
+      expires: PULL_EXPIRES_MS,
+    });
     const toDelivery = (msg: JsMsg): Delivery => ({
       subject: msg.subject,
       payload: msg.string(),
@@ -195,9 +258,11 @@ export class JetStreamBus implements Bus {
     }
   }
 
-  private async ensureStream(config: Pick<StreamConfig, 'name' | 'subjects'>): Promise<void> {
+  private async ensureStream(config: Pick<StreamConfig, 'name' | 'subjects'>, limits: StreamLimits): Promise<void> {
     const wanted: Partial<StreamConfig> & { name: string } = {
       ...config,
+      max_age: nanos(limits.maxAgeMs),
+      max_bytes: limits.maxBytes,
       storage: StorageType.File,
       num_replicas: this.options.replicas,
       duplicate_window: nanos(this.options.duplicateWindowMs),
@@ -210,7 +275,13 @@ export class JetStreamBus implements Bus {
           throw err;
         });
         if (!info) await this.manager.streams.add(wanted);
-        else if (!sameSubjects(info.config.subjects, config.subjects)) await this.manager.streams.update(config.name, wanted);
+        else if (
+          !sameSubjects(info.config.subjects, config.subjects) ||
+          info.config.max_age !== wanted.max_age ||
+          info.config.max_bytes !== wanted.max_bytes
+        ) {
+          await this.manager.streams.update(config.name, wanted);
+        }
         return;
       } catch (err) {
         if (attempt >= 5) throw err;

@@ -19,6 +19,8 @@ export class ChildServer {
     private readonly command: string,
     private readonly args: string[],
     readonly port: number,
+    /** Added to this process's environment (nats-server reads `$VARIABLES` in its config from it). */
+    private readonly env: NodeJS.ProcessEnv = {},
   ) {}
 
   get running(): boolean {
@@ -32,7 +34,7 @@ export class ChildServer {
 
   async start(): Promise<void> {
     if (this.child) return;
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.child = child;
     running.add(child);
     const keep = (chunk: Buffer) => {

@@ -6,10 +6,12 @@ import {
   freePort,
   repoRoot,
   startMongoServer,
+  startNatsCluster,
   startNatsServer,
   startStanServer,
   TEST_STAN_CLUSTER_ID,
   type MongoServerHandle,
+  type NatsClusterHandle,
   type NatsServerHandle,
   type StanServerHandle,
 } from '@ticketing/common/testing';
@@ -22,6 +24,12 @@ export interface StackOptions {
   port?: number;
   ordersReplicas?: number;
   ticketsReplicas?: number;
+  /**
+   * Run NATS from the deployed config (infra/k8s/nats.yaml) as this many loopback nodes, with its
+   * users (generated passwords) and JETSTREAM_REPLICAS set to match. Unset: one plain nats-server
+   * without users.
+   */
+  natsNodes?: number;
   /** Use these instead of starting servers. */
   mongoUrl?: string;
   natsUrl?: string;
@@ -43,6 +51,8 @@ export interface Stack {
   url: string;
   /** The event server this stack started: nats-server, or nats-streaming-server. */
   nats?: NatsServerHandle;
+  /** With `natsNodes`: the nodes, and the passwords of the config's users (admin included). */
+  natsCluster?: NatsClusterHandle;
   mongo?: MongoServerHandle;
   eventBus: EventBusKind;
   /** The same server as `nats` when it is a nats-streaming-server, with its monitoring address. */
@@ -64,10 +74,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const root = repoRoot();
   const dataDir = options.dataDir;
   const eventBus = options.eventBus ?? 'jetstream';
-  const nats = options.natsUrl ? undefined : await startEventServer(eventBus, dataDir);
+  const clustered = !options.natsUrl && options.natsNodes !== undefined;
+  if (clustered && eventBus !== 'jetstream')
+    throw new Error('a NATS cluster (natsNodes) runs JetStream: it does not go with nats-streaming');
+  const natsCluster = clustered
+    ? await startNatsCluster({ nodes: options.natsNodes ?? 1, dataDir: dataDir && path.join(dataDir, `nats-${options.natsNodes}-nodes`) })
+    : undefined;
+  const nats = options.natsUrl || clustered ? undefined : await startEventServer(eventBus, dataDir);
   const stan = nats && 'monitorUrl' in nats ? (nats as StanServerHandle) : undefined;
   const mongo = options.mongoUrl ? undefined : await startMongoServer({ dataDir: dataDir && path.join(dataDir, 'mongo') });
-  const natsUrl = options.natsUrl ?? nats!.url;
+  const natsUrl = options.natsUrl ?? natsCluster?.url ?? nats!.url;
+  // Each service logs in as the user of its name, as in the Kubernetes manifests.
+  const natsEnv = (service: string): NodeJS.ProcessEnv =>
+    natsCluster
+      ? { NATS_USER: service, NATS_PASSWORD: natsCluster.credentials[service], JETSTREAM_REPLICAS: String(natsCluster.nodes.length) }
+      : {};
   const mongoServer = options.mongoUrl ?? mongo!.url;
   const prefix = options.databasePrefix ?? '';
 
@@ -85,6 +106,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ...(eventBus === 'nats-streaming'
           ? { STAN_CLUSTER_ID: nats ? TEST_STAN_CLUSTER_ID : (process.env.STAN_CLUSTER_ID ?? 'ticketing') }
           : {}),
+        ...natsEnv(service),
         ...options.serviceEnv,
       },
     });
@@ -99,6 +121,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const all = [...tickets, ...orders, web];
   const stopServers = async () => {
+    await natsCluster?.stop();
     await nats?.stop();
     await mongo?.stop();
   };
@@ -126,6 +149,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   return {
     url: `http://localhost:${port}`,
     nats,
+    natsCluster,
     mongo,
     eventBus,
     stan,
@@ -139,6 +163,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await stopServers();
       if (!dataDir) {
         await nats?.destroy();
+        await natsCluster?.destroy();
         await mongo?.destroy();
       }
     },

@@ -3,6 +3,9 @@ import { createLogger, loadConfigOrExit, serveHttp } from '@ticketing/common';
 import { loadConfig } from './config';
 import { createWebApp } from './app';
 
+/** After SIGTERM, how long requests in flight may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 5_000;
+
 const config = loadConfigOrExit(() => loadConfig());
 const logger = createLogger({ service: 'web' }, config.LOG_LEVEL);
 
@@ -17,7 +20,7 @@ async function main() {
   const http = await serveHttp(app, config.PORT);
   logger.info('web: listening', { port: config.PORT, devSignIn: config.DEV_SIGN_IN });
   const stop = () => {
-    setTimeout(() => process.exit(0), 5000).unref();
+    setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
     void http.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', stop);

@@ -1,0 +1,176 @@
+import mongoose from 'mongoose';
+import { DEFAULT_STREAM, JetStreamBus, Subjects } from '@ticketing/common';
+import { readDeadLetters, waitFor } from '@ticketing/common/testing';
+import { runStress, type StressSummary } from '../stress/run-stress';
+import { listenerStats, startTestStack } from './stack-fixture';
+
+/**
+ * The production shape on one machine: the three-node JetStream cluster of infra/k8s/nats.yaml
+ * (its config, its users), streams with three replicas, and the services as real processes, while
+ * NATS nodes are killed and stopped. After each fault a cross-service check must pass.
+ */
+jest.setTimeout(180_000);
+
+type Stack = Awaited<ReturnType<typeof startTestStack>>;
+
+const ITERATIONS = 120;
+
+async function startClusterStack(): Promise<Stack> {
+  return startTestStack({ natsNodes: 3 });
+}
+
+/** Events the orders copies applied (not merely received) per subject, summed over the copies. */
+async function appliedByOrders(stack: Stack): Promise<Record<string, number>> {
+  const perCopy = await Promise.all(stack.orders.map(listenerStats));
+  const sum = (subject: string) => perCopy.reduce((total, s) => total + s[subject].applied, 0);
+  return { [Subjects.TicketCreated]: sum(Subjects.TicketCreated), [Subjects.TicketUpdated]: sum(Subjects.TicketUpdated) };
+}
+
+function expectCleanRun(summary: StressSummary): void {
+  expect(summary.httpErrors).toEqual({});
+  expect(summary.failedIterations).toBe(0);
+  expect(summary.firstMismatches).toEqual([]);
+  expect(summary.mismatches).toBe(0);
+}
+
+/**
+ * Every ticket's version in tickets equals its replica's in orders, no event waits in any outbox,
+ * and the dead-letter stream is empty. Read from the databases and the stream themselves.
+ */
+async function crossServiceCheck(stack: Stack): Promise<void> {
+  const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
+  const ordersDb = await mongoose.createConnection(stack.orders[0].options.env.MONGO_URL!).asPromise();
+  const admin = await JetStreamBus.connect({
+    servers: stack.natsUrl,
+    name: 'cross-service-check',
+    user: 'admin',
+    pass: stack.natsCluster!.credentials.admin,
+    replicas: 3,
+  });
+  try {
+    const state = async () => {
+      const [tickets, replicas, ticketOutboxes, orderOutboxes] = await Promise.all([
+        ticketsDb
+          .collection('tickets')
+          .find({}, { projection: { version: 1 } })
+          .toArray(),
+        ordersDb
+          .collection('tickets')
+          .find({}, { projection: { version: 1 } })
+          .toArray(),
+        ticketsDb.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } }),
+        ordersDb.collection('orders').countDocuments({ 'outbox.0': { $exists: true } }),
+      ]);
+      const replicaVersion = new Map(replicas.map((r) => [String(r._id), r.version as number]));
+      const differing = tickets.filter((t) => replicaVersion.get(String(t._id)) !== t.version).map((t) => String(t._id));
+      return { tickets: tickets.length, differing: differing.slice(0, 5), ticketOutboxes, orderOutboxes };
+    };
+    // The outbox removes published events a little after publishing them: poll until settled.
+    await waitFor(
+      async () => {
+        const s = await state();
+        return s.differing.length === 0 && s.ticketOutboxes === 0 && s.orderOutboxes === 0;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'versions to match and outboxes to empty' },
+    );
+    const settled = await state();
+    expect(settled.tickets).toBeGreaterThan(0);
+    expect(settled).toMatchObject({ differing: [], ticketOutboxes: 0, orderOutboxes: 0 });
+    expect(await readDeadLetters(admin)).toEqual([]);
+  } finally {
+    await admin.close();
+    await ticketsDb.close();
+    await ordersDb.close();
+  }
+}
+
+async function handledByOrders(stack: Stack): Promise<number> {
+  return (await listenerStats(stack.orders[0]))[Subjects.TicketUpdated].handled;
+}
+
+describe('a three-node JetStream cluster under faults (real processes, the deployed NATS config)', () => {
+  it('when the stream leader’s node is killed in the middle of a stress run and restarted, then 0 mismatches, nothing applied twice, and the cross-service check passes', async () => {
+    const stack = await startClusterStack();
+    try {
+      const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: ITERATIONS, convergeTimeoutMs: 90_000 });
+      await waitFor(async () => (await handledByOrders(stack)) >= 10, { timeoutMs: 60_000, intervalMs: 10 });
+      const leaderName = await waitFor(() => stack.natsCluster!.streamLeader(DEFAULT_STREAM), { what: 'the stream leader' });
+      const leader = stack.natsCluster!.nodes.find((n) => n.name === leaderName)!;
+      await leader.stop('SIGKILL');
+      // Work goes on without it (a new leader is elected), then it comes back and catches up.
+      const handled = await handledByOrders(stack);
+      await waitFor(async () => (await handledByOrders(stack)) >= handled + 10, { timeoutMs: 60_000, intervalMs: 10 });
+      await leader.start();
+      const summary = await run;
+      expectCleanRun(summary);
+      expect(await appliedByOrders(stack)).toEqual({ [Subjects.TicketCreated]: ITERATIONS, [Subjects.TicketUpdated]: 2 * ITERATIONS });
+      await crossServiceCheck(stack);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('when one node stops for the rest of the run, then the cluster keeps quorum: 0 mismatches and the cross-service check passes', async () => {
+    const stack = await startClusterStack();
+    try {
+      const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: ITERATIONS, convergeTimeoutMs: 90_000 });
+      await waitFor(async () => (await handledByOrders(stack)) >= 10, { timeoutMs: 60_000, intervalMs: 10 });
+      // The node tickets publishes through: its connection drops in the middle of publications.
+      const [stopped] = await waitFor(() => stack.natsCluster!.nodesOf('tickets').then((n) => (n.length > 0 ? n : undefined)));
+      await stopped.stop();
+      const summary = await run;
+      expectCleanRun(summary);
+      expect(await appliedByOrders(stack)).toEqual({ [Subjects.TicketCreated]: ITERATIONS, [Subjects.TicketUpdated]: 2 * ITERATIONS });
+      expect(stopped.running()).toBe(false);
+      await crossServiceCheck(stack);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('when two of three nodes stop (quorum lost), then writes are still accepted, their events wait in the outbox, and once the nodes return everything converges with nothing applied twice', async () => {
+    const stack = await startClusterStack();
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` };
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(stack.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: (await res.json().catch(() => null)) as { id: string; version: number } | null };
+    };
+    try {
+      const before = (await api('POST', '/api/tickets', { title: 'before', price: 5 })).body!;
+      await waitFor(async () => (await api('GET', `/api/orders/tickets/${before.id}`)).status === 200);
+
+      const [, second, third] = stack.natsCluster!.nodes;
+      await Promise.all([second.stop(), third.stop()]);
+      const accepted: { id: string }[] = [];
+      for (let i = 0; i < 10; i++) {
+        const created = await api('POST', '/api/tickets', { title: `no-quorum-${i}`, price: 5 });
+        expect(created.status).toBe(201);
+        const updated = await api('PUT', `/api/tickets/${created.body!.id}`, { title: `no-quorum-${i}`, price: 10 });
+        expect(updated.status).toBe(200);
+        accepted.push(created.body!);
+      }
+      // Nothing can be stored on the bus without quorum: the events wait in the tickets outbox.
+      const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
+      try {
+        const waiting = await ticketsDb.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } });
+        expect(waiting).toBeGreaterThan(0);
+      } finally {
+        await ticketsDb.close();
+      }
+      expect((await api('GET', `/api/orders/tickets/${accepted[0].id}`)).status).toBe(404);
+
+      await Promise.all([second.start(), third.start()]);
+      await waitFor(
+        async () => {
+          const replicas = await Promise.all(accepted.map((t) => api('GET', `/api/orders/tickets/${t.id}`)));
+          return replicas.every((r) => r.status === 200 && r.body?.version === 1);
+        },
+        { timeoutMs: 90_000, intervalMs: 250, what: 'replicas to converge after quorum returns' },
+      );
+      expect(await appliedByOrders(stack)).toEqual({ [Subjects.TicketCreated]: 11, [Subjects.TicketUpdated]: 10 });
+      await crossServiceCheck(stack);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
