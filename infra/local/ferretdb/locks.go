@@ -17,8 +17,8 @@ import (
 // MongoDB has document-level concurrency: writes to different documents do not wait for each
 // other, and a single-document write is atomic. The stand-in keeps both. A command whose
 // statements each name their document by _id ({_id: scalar, field: scalar, ...}: a versioned
-// update, a replica's bulk of them, a delete or findAndModify by _id) can only write those
-// documents, so it locks just them, and its database shared. Any other update, delete or
+// update, a replica's bulk of them, the outbox clean-up, a delete, findAndModify or upsert by
+// _id) can only write those documents, so it locks just them, and its database shared. Any other update, delete or
 // findAndModify may write any document of the database, and drop, dropDatabase and
 // renameCollection take documents away from under a name, so those hold their database
 // exclusively: no document-locked command is between its check and its write meanwhile (the
@@ -62,14 +62,15 @@ func planLocks(cmd command, request []byte) *lockPlan {
 }
 
 // documentIDs returns the _id each statement of an update or delete names, or a findAndModify's
-// one, when every statement names a single document by _id and none is an upsert or a
-// multi-document update; false otherwise.
+// one, when every statement's filter is {_id: scalar, field: scalar, ...}; false otherwise. Such a
+// filter matches that one document or none, so even an upsert (which may insert only that _id) or
+// multi writes no other.
 func documentIDs(name string, request []byte) ([]bsoncore.Value, bool) {
 	var filters []bsoncore.Document
 	switch name {
 	case "update", "delete":
 		got, _, statements, ok := commandStatements(request)
-		if !ok || got != name || !oneDocumentEach(statements) {
+		if !ok || got != name {
 			return nil, false
 		}
 		for _, statement := range statements {
@@ -81,7 +82,7 @@ func documentIDs(name string, request []byte) ([]bsoncore.Value, bool) {
 		}
 	case "findAndModify", "findandmodify":
 		body, ok := commandBody(request)
-		if !ok || !oneDocumentEach([]bsoncore.Document{body}) {
+		if !ok {
 			return nil, false
 		}
 		filter, ok := body.Lookup("query").DocumentOK()

@@ -100,6 +100,18 @@ func TestCommandsNamingTheirDocumentsByIdLockOnlyThoseSortedAndEachOnce(t *testi
 	if got := plan(t, findAndModify(bson.E{Key: "query", Value: versioned(oid)})); got == nil || !slices.Equal(got.documents, []string{key(oid)}) {
 		t.Errorf("findAndModify plan = %+v", got)
 	}
+	// a filter by _id matches that document or none: an upsert inserts only that _id, multi
+	// writes no other
+	byID := bson.D{{Key: "_id", Value: "r1"}}
+	for what, request := range map[string][]byte{
+		"an upsert":                message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: byID}, {Key: "u", Value: bson.D{}}, {Key: "upsert", Value: true}}}}, {Key: "$db", Value: "shop"}})),
+		"multi":                    message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: byID}, {Key: "u", Value: bson.D{}}, {Key: "multi", Value: true}}}}, {Key: "$db", Value: "shop"}})),
+		"findAndModify, an upsert": findAndModify(bson.E{Key: "query", Value: byID}, bson.E{Key: "upsert", Value: true}),
+	} {
+		if got := plan(t, request); got == nil || !slices.Equal(got.documents, []string{key("r1")}) {
+			t.Errorf("%s by _id: plan = %+v", what, got)
+		}
+	}
 
 	// anything else may write any document of the database: the database, exclusively
 	shop := &lockPlan{exclusive: []string{"shop"}}
@@ -109,10 +121,10 @@ func TestCommandsNamingTheirDocumentsByIdLockOnlyThoseSortedAndEachOnce(t *testi
 		"a document _id":             updateRequest(t, "tickets", bson.D{{Key: "_id", Value: bson.D{{Key: "a", Value: 1}}}}),
 		"findAndModify by a field":   findAndModify(bson.E{Key: "query", Value: bson.D{{Key: "version", Value: 3}}}),
 		"findAndModify of anything":  findAndModify(),
-		"findAndModify, an upsert":   findAndModify(bson.E{Key: "query", Value: versioned(1)}, bson.E{Key: "upsert", Value: true}),
+		"findAndModify, an upsert":   findAndModify(bson.E{Key: "query", Value: bson.D{{Key: "version", Value: 3}}}, bson.E{Key: "upsert", Value: true}),
 		"a drop":                     message(1, 0, doc(t, bson.D{{Key: "drop", Value: "tickets"}, {Key: "$db", Value: "shop"}})),
-		"an update of many":          message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: versioned(1)}, {Key: "u", Value: bson.D{}}, {Key: "multi", Value: true}}}}, {Key: "$db", Value: "shop"}})),
-		"an upsert":                  message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: versioned(1)}, {Key: "u", Value: bson.D{}}, {Key: "upsert", Value: true}}}}, {Key: "$db", Value: "shop"}})),
+		"an update of many":          message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: bson.D{{Key: "version", Value: 3}}}, {Key: "u", Value: bson.D{}}, {Key: "multi", Value: true}}}}, {Key: "$db", Value: "shop"}})),
+		"an upsert":                  message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "q", Value: bson.D{{Key: "version", Value: 3}}}, {Key: "u", Value: bson.D{}}, {Key: "upsert", Value: true}}}}, {Key: "$db", Value: "shop"}})),
 		"a delete by another field":  message(1, 0, doc(t, bson.D{{Key: "delete", Value: "tickets"}, {Key: "deletes", Value: bson.A{bson.D{{Key: "q", Value: bson.D{{Key: "x", Value: 1}}}, {Key: "limit", Value: 0}}}}, {Key: "$db", Value: "shop"}})),
 		"a statement without filter": message(1, 0, doc(t, bson.D{{Key: "update", Value: "tickets"}, {Key: "updates", Value: bson.A{bson.D{{Key: "u", Value: bson.D{}}}}}, {Key: "$db", Value: "shop"}})),
 	}

@@ -149,8 +149,8 @@ func exchange(client, server net.Conn, request []byte, expectReply bool, done fu
 // document-locked update's check and its write. drop, dropDatabase and renameCollection take a
 // collection's documents away from under its name (movesDocuments). The database rather than
 // a collection: one level of exclusive lock keeps the lock order simple across renames between
-// collections and databases, and the services send such commands rarely (an upsert, a delete by
-// another field); their hot writes name their documents by _id.
+// collections and databases, and the services send such commands rarely (a delete by another
+// field, a test's sweep); their hot writes name their documents by _id.
 func lockedDatabases(cmd command) []string {
 	switch {
 	case readModifyWrite[cmd.name] || (movesDocuments[cmd.name] && cmd.name != "renameCollection"):

@@ -325,3 +325,35 @@ func TestUpdatesByAnotherFilterRacingWithVersionedUpdatesLoseNothing(t *testing.
 		}
 	}
 }
+
+// Upserts by _id lock only their document: racing ones of one _id still apply one at a time, the
+// first inserting it and each later one incrementing what the one before left.
+func TestUpsertsByIdRacingOnOneDocumentLoseNothing(t *testing.T) {
+	client, _ := startStandIn(t)
+	ctx := context.Background()
+	col := client.Database("upserts").Collection("docs")
+	const clients, rounds = 6, 15
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				id := []any{int32(7), int64(7), 7.0}[(c+r)%3] // one _id, as MongoDB compares them
+				_, err := col.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}, options.Update().SetUpsert(true))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var d raceDoc
+	if err := col.FindOne(ctx, bson.D{{Key: "_id", Value: 7}}).Decode(&d); err != nil || d.N != clients*rounds {
+		t.Fatalf("document %+v, %v; want n = %d", d, err, clients*rounds)
+	}
+	if n, err := col.CountDocuments(ctx, bson.D{}); err != nil || n != 1 {
+		t.Fatalf("%d documents, %v; want 1", n, err)
+	}
+}
