@@ -27,9 +27,15 @@ import (
 // Serializing every write of a database instead would be atomic too, but less like MongoDB under
 // concurrency: the services' race tests would interleave less than they would against MongoDB.
 //
+// SQLite writes one transaction at a time per file, whatever the locks above allow; the others
+// wait in its busy handler, which sleeps in growing steps of milliseconds and lets a newcomer go
+// first, so under contention some writers starve for seconds. So the step that writes (a
+// document-locked command sent to FerretDB, not the fast path's check) waits in line for the
+// database's writer instead, first come first served.
+//
 // Lock order, the same for every command so that none waits in a cycle: the database (shared or
 // exclusive; several databases in name order), then the documents in key order, then the
-// database's statement budget.
+// database's statement budget, then its writer.
 
 // lockPlan is what a command holds until its reply.
 type lockPlan struct {
@@ -148,6 +154,8 @@ type databaseLock struct {
 	// statements is handed out first come, first served (a waiting bulk is not overtaken by a
 	// stream of single updates that would each fit).
 	statements *semaphore.Weighted
+	// writer is held by a document-locked command while FerretDB runs it (see above).
+	writer sync.Mutex
 }
 
 // databaseLocks holds the databases' locks and the locked documents.
@@ -211,6 +219,18 @@ func (d *databaseLocks) hold(plan *lockPlan) func() {
 		}
 		l.whole.RUnlock()
 	}
+}
+
+// writing runs write, the step of a command that writes, as the database's only writer when the
+// command holds its database shared; a command holding it exclusively is its only writer already.
+func (d *databaseLocks) writing(plan *lockPlan, write func() error) error {
+	if plan == nil || plan.exclusive != nil {
+		return write()
+	}
+	l := d.database(plan.db)
+	l.writer.Lock()
+	defer l.writer.Unlock()
+	return write()
 }
 
 // lockDocument locks the document with this key and returns the function that unlocks it.

@@ -269,3 +269,35 @@ func TestTheStatementBudgetIsFirstComeFirstServed(t *testing.T) {
 	defer locks.hold(&lockPlan{db: "shop", statements: 50})()
 	locks.hold(&lockPlan{db: "archive", statements: 100})()
 }
+
+// Commands of different documents run side by side, but the steps that write wait for each other
+// (SQLite has one writer per file): they never overlap.
+func TestTheStepsThatWriteOfOneDatabaseTakeTurns(t *testing.T) {
+	locks := newDatabaseLocks()
+	var writers atomic.Int32
+	var overlapped atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := plan(t, updateRequest(t, "tickets", bson.D{{Key: "_id", Value: g}, {Key: "v", Value: 1}}))
+			for range 200 {
+				release := locks.hold(p)
+				_ = locks.writing(p, func() error {
+					if writers.Add(1) != 1 {
+						overlapped.Store(true)
+					}
+					runtime.Gosched()
+					writers.Add(-1)
+					return nil
+				})
+				release()
+			}
+		}()
+	}
+	wg.Wait()
+	if overlapped.Load() {
+		t.Fatal("two commands of one database wrote at once")
+	}
+}

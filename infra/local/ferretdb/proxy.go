@@ -76,16 +76,18 @@ func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, in
 			return reply
 		}
 		err = files.serving(func() error {
-			if plan := planLocks(cmd, request); plan != nil {
+			plan := planLocks(cmd, request)
+			if plan != nil {
 				defer locks.hold(plan)()
 			}
+			writing := func(write func() error) error { return locks.writing(plan, write) }
 			switch {
 			case cmd.name == "update" && expectReply:
-				return versionedExchange(client, server, request, done)
+				return versionedExchange(client, server, request, done, writing)
 			case cmd.name == "dropDatabase":
 				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
 			default:
-				return exchange(client, server, request, expectReply, done)
+				return writing(func() error { return exchange(client, server, request, expectReply, done) })
 			}
 		})
 		if err != nil {
@@ -95,8 +97,9 @@ func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, in
 }
 
 // versionedExchange runs an update, by the fast path for versioned updates (pushdown.go) when it
-// applies; its documents are locked.
-func versionedExchange(client, server net.Conn, request []byte, done func([]byte) []byte) error {
+// applies; its documents are locked. The fast path's check is a read; only the update itself is
+// sent through writing.
+func versionedExchange(client, server net.Conn, request []byte, done func([]byte) []byte, writing func(func() error) error) error {
 	fast, err := fastUpdate(server, request)
 	if err != nil {
 		return err
@@ -110,7 +113,7 @@ func versionedExchange(client, server net.Conn, request []byte, done func([]byte
 		original := done
 		done = func(reply []byte) []byte { return original(fast.after(reply)) }
 	}
-	return exchange(client, server, request, true, done)
+	return writing(func() error { return exchange(client, server, request, true, done) })
 }
 
 // exchange sends the request and relays its replies; done runs once the server has answered
