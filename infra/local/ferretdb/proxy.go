@@ -7,7 +7,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Why this proxy exists: FerretDB 1.x applies update, delete and findAndModify by querying the
@@ -15,9 +14,9 @@ import (
 // transaction. Two concurrent conditional updates of one document can therefore both match and
 // the second write-back silently undoes the first (a lost update). MongoDB guarantees that a
 // single-document update is atomic, and the services rely on it (optimistic concurrency, version
-// checks on replicas, the outbox). So clients talk to this proxy, which runs such commands one at a
-// time per database (see databaseLocks); everything else (reads, inserts, handshakes) passes
-// through unlocked.
+// checks on replicas, the outbox). So clients talk to this proxy, which lets only one such command
+// at a time write a document, as MongoDB does (locks.go); everything else (reads, inserts,
+// handshakes) passes through unlocked.
 
 // readModifyWrite names the commands FerretDB runs as a read followed by a write.
 var readModifyWrite = map[string]bool{"update": true, "delete": true, "findAndModify": true, "findandmodify": true}
@@ -56,7 +55,7 @@ func serveWithWriteLocks(l net.Listener, network, backend string, files *sqliteF
 }
 
 // relay forwards request/response exchanges one at a time, as the wire protocol does per
-// connection, holding a command's database locks until its reply. The _id indexer sees each
+// connection, holding a command's locks (locks.go) until its reply. The _id indexer sees each
 // command after FerretDB has run it and before the client gets the reply, so a client that goes on
 // with another connection already finds the index there.
 func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, indexer *idIndexer) error {
@@ -76,21 +75,23 @@ func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, in
 			indexer.after(cmd.name, cmd.db, cmd.collection)
 			return reply
 		}
-		// The database locks are taken before the command counts as in flight (files.serving): a
-		// quiet moment for the log (sqlitefiles.go) waits for the commands at FerretDB, not for the
-		// whole queue behind a lock.
+		// The locks are taken before the command counts as in flight (files.serving): a quiet moment
+		// for the log (sqlitefiles.go) waits for the commands at FerretDB, not for the queue behind a
+		// lock.
+		plan := planLocks(cmd, request)
 		unlock := func() {}
-		if dbs := lockedDatabases(cmd); dbs != nil {
-			unlock = locks.lock(dbs)
+		if plan != nil {
+			unlock = locks.hold(plan)
 		}
+		writing := func(write func() error) error { return locks.writing(plan, write) }
 		err = files.serving(func() error {
 			switch {
 			case cmd.name == "update" && expectReply:
-				return versionedExchange(client, server, request, done)
+				return versionedExchange(client, server, request, done, writing)
 			case cmd.name == "dropDatabase":
 				return files.dropping(func() error { return exchange(client, server, request, expectReply, done) })
 			default:
-				return exchange(client, server, request, expectReply, done)
+				return writing(func() error { return exchange(client, server, request, expectReply, done) })
 			}
 		})
 		unlock()
@@ -101,8 +102,9 @@ func relay(client, server net.Conn, locks *databaseLocks, files *sqliteFiles, in
 }
 
 // versionedExchange runs an update, by the fast path for versioned updates (pushdown.go) when it
-// applies; its database is locked.
-func versionedExchange(client, server net.Conn, request []byte, done func([]byte) []byte) error {
+// applies; its documents are locked. The fast path's check is a read; only the update itself is
+// sent through writing.
+func versionedExchange(client, server net.Conn, request []byte, done func([]byte) []byte, writing func(func() error) error) error {
 	fast, err := fastUpdate(server, request)
 	if err != nil {
 		return err
@@ -116,7 +118,7 @@ func versionedExchange(client, server net.Conn, request []byte, done func([]byte
 		original := done
 		done = func(reply []byte) []byte { return original(fast.after(reply)) }
 	}
-	return exchange(client, server, request, true, done)
+	return writing(func() error { return exchange(client, server, request, true, done) })
 }
 
 // exchange sends the request and relays its replies; done runs once the server has answered
@@ -145,17 +147,18 @@ func exchange(client, server net.Conn, request []byte, expectReply bool, done fu
 	return nil
 }
 
-// lockedDatabases names the databases whose lock a command holds until its reply, sorted and each
-// once; nil for a command that takes no lock.
+// lockedDatabases names the databases a command holds exclusively until its reply, sorted and
+// each once, when it does not lock only its documents (planLocks, locks.go); nil for a command
+// that takes no lock.
 //
-// Why a lock per database, not per document or collection: it is what atomicity needs and no
-// more. A versioned update is decided on its document and then written (pushdown.go), and FerretDB
-// runs every other update, delete and findAndModify as a read and then a write; no other write of
-// that document may come in between. And it keeps FerretDB's own limits out of reach: a command
-// holds one of the database's 100 SQLite connections per statement until it ends (see
-// maxStatements), so with one such command at a time per database, several large ones can never
-// take all the connections together and wait for each other. Finer locks (per document, with a
-// writer lock per database and a statement semaphore) only made the stand-in faster.
+// An update, delete or findAndModify with any other filter than the _id of each document it writes
+// may write any document of the database, and FerretDB runs it as a read and then a write: no
+// write of those documents may come in between, nor may such a command land between a
+// document-locked update's check and its write. drop, dropDatabase and renameCollection take a
+// collection's documents away from under its name (movesDocuments). The database rather than
+// a collection: one level of exclusive lock keeps the lock order simple across renames between
+// collections and databases, and the services send such commands rarely (a delete by another
+// field, a test's sweep); their hot writes name their documents by _id.
 func lockedDatabases(cmd command) []string {
 	switch {
 	case readModifyWrite[cmd.name] || (movesDocuments[cmd.name] && cmd.name != "renameCollection"):
@@ -173,36 +176,4 @@ func lockedDatabases(cmd command) []string {
 func databaseOf(namespace string) string {
 	db, _, _ := strings.Cut(namespace, ".")
 	return db
-}
-
-// databaseLocks holds one mutex per database.
-type databaseLocks struct {
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
-}
-
-func newDatabaseLocks() *databaseLocks {
-	return &databaseLocks{locks: map[string]*sync.Mutex{}}
-}
-
-// lock takes the locks of the databases, in the order given (lockedDatabases sorts them, so that
-// two commands never each wait for the other), and returns the function that releases them.
-func (d *databaseLocks) lock(dbs []string) func() {
-	held := make([]*sync.Mutex, 0, len(dbs))
-	for _, db := range dbs {
-		d.mu.Lock()
-		l := d.locks[db]
-		if l == nil {
-			l = &sync.Mutex{}
-			d.locks[db] = l
-		}
-		d.mu.Unlock()
-		l.Lock()
-		held = append(held, l)
-	}
-	return func() {
-		for _, l := range slices.Backward(held) {
-			l.Unlock()
-		}
-	}
 }

@@ -35,8 +35,9 @@ func TestLockedDatabases(t *testing.T) {
 	}
 }
 
-// A read-modify-write of a shared value under one database's lock, from many goroutines, loses
-// nothing; without the lock (or with one per caller) the yields between read and write lose some.
+// A read-modify-write of a shared value under one database's exclusive lock, from many
+// goroutines, loses nothing; without the lock (or with one per caller) the yields between read and
+// write lose some.
 func TestDatabaseLockMakesReadModifyWriteAtomic(t *testing.T) {
 	locks := newDatabaseLocks()
 	const goroutines, rounds = 16, 200
@@ -47,7 +48,7 @@ func TestDatabaseLockMakesReadModifyWriteAtomic(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range rounds {
-				unlock := locks.lock([]string{"shop"})
+				unlock := locks.hold(&lockPlan{exclusive: []string{"shop"}})
 				read := value
 				runtime.Gosched()
 				value = read + 1
@@ -63,10 +64,11 @@ func TestDatabaseLockMakesReadModifyWriteAtomic(t *testing.T) {
 
 func TestDatabaseLocksOfOtherDatabasesDoNotWait(t *testing.T) {
 	locks := newDatabaseLocks()
-	unlockShop := locks.lock([]string{"shop"})
+	unlockShop := locks.hold(&lockPlan{exclusive: []string{"shop"}})
 	defer unlockShop()
 	// would hang (and the test time out) if "archive" shared "shop"'s lock
-	locks.lock([]string{"archive"})()
+	locks.hold(&lockPlan{exclusive: []string{"archive"}})()
+	locks.hold(&lockPlan{db: "archive", documents: []string{"archive\x00docs\x00a"}, statements: 1})()
 }
 
 func TestRenamesBetweenTwoDatabasesInBothDirectionsFinish(t *testing.T) {
@@ -79,7 +81,7 @@ func TestRenamesBetweenTwoDatabasesInBothDirectionsFinish(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 500 {
-				locks.lock(dbs)()
+				locks.hold(&lockPlan{exclusive: dbs})()
 			}
 		}()
 	}

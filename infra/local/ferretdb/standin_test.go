@@ -283,3 +283,77 @@ func TestABulkOfVersionedUpdatesOfOneDocumentAppliesThemInTurn(t *testing.T) {
 		t.Fatalf("document %+v, %v", d, err)
 	}
 }
+
+// Versioned updates of several documents (document locks, run side by side) race with updates of
+// every document by another filter (FerretDB reads and writes back all of them: the database
+// exclusively). Neither may undo the other.
+func TestUpdatesByAnotherFilterRacingWithVersionedUpdatesLoseNothing(t *testing.T) {
+	client, _ := startStandIn(t)
+	ctx := context.Background()
+	col := client.Database("sweeps").Collection("docs")
+	ids := []any{1, 2, 3}
+	if _, err := col.InsertMany(ctx, []any{raceDoc{ID: 1}, raceDoc{ID: 2}, raceDoc{ID: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	landed := make([]int, len(ids))
+	for i, id := range ids {
+		wg.Add(1)
+		go func() { defer wg.Done(); landed[i] = versionedUpdates(t, col, id, 2, 15) }()
+	}
+	const sweeps = 15
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range sweeps {
+			if _, err := col.UpdateMany(ctx, bson.D{{Key: "n", Value: bson.D{{Key: "$gte", Value: 0}}}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "m", Value: 1}}}}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	for i, id := range ids {
+		var d struct {
+			V, N, M int
+		}
+		if err := col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d); err != nil {
+			t.Fatal(err)
+		}
+		if d.V != landed[i] || d.N != landed[i] || d.M != sweeps {
+			t.Errorf("document %v: %+v after %d versioned updates and %d sweeps", id, d, landed[i], sweeps)
+		}
+	}
+}
+
+// Upserts by _id lock only their document: racing ones of one _id still apply one at a time, the
+// first inserting it and each later one incrementing what the one before left.
+func TestUpsertsByIdRacingOnOneDocumentLoseNothing(t *testing.T) {
+	client, _ := startStandIn(t)
+	ctx := context.Background()
+	col := client.Database("upserts").Collection("docs")
+	const clients, rounds = 6, 15
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				id := []any{int32(7), int64(7), 7.0}[(c+r)%3] // one _id, as MongoDB compares them
+				_, err := col.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}}, options.Update().SetUpsert(true))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var d raceDoc
+	if err := col.FindOne(ctx, bson.D{{Key: "_id", Value: 7}}).Decode(&d); err != nil || d.N != clients*rounds {
+		t.Fatalf("document %+v, %v; want n = %d", d, err, clients*rounds)
+	}
+	if n, err := col.CountDocuments(ctx, bson.D{}); err != nil || n != 1 {
+		t.Fatalf("%d documents, %v; want 1", n, err)
+	}
+}
