@@ -1,8 +1,8 @@
 import mongoose from 'mongoose';
-import { DEFAULT_STREAM, JetStreamBus, Subjects } from '@ticketing/common';
-import { readDeadLetters, waitFor } from '@ticketing/common/testing';
+import { DEFAULT_STREAM, Subjects } from '@ticketing/common';
+import { waitFor } from '@ticketing/common/testing';
 import { runStress, type StressSummary } from '../stress/run-stress';
-import { listenerStats, startTestStack } from './stack-fixture';
+import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
 
 /**
  * The production shape on one machine: the three-node JetStream cluster of infra/k8s/nats.yaml
@@ -31,57 +31,6 @@ function expectCleanRun(summary: StressSummary): void {
   expect(summary.failedIterations).toBe(0);
   expect(summary.firstMismatches).toEqual([]);
   expect(summary.mismatches).toBe(0);
-}
-
-/**
- * Every ticket's version in tickets equals its replica's in orders, no event waits in any outbox,
- * and the dead-letter stream is empty. Read from the databases and the stream themselves.
- */
-async function crossServiceCheck(stack: Stack): Promise<void> {
-  const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
-  const ordersDb = await mongoose.createConnection(stack.orders[0].options.env.MONGO_URL!).asPromise();
-  const admin = await JetStreamBus.connect({
-    servers: stack.natsUrl,
-    name: 'cross-service-check',
-    user: 'admin',
-    pass: stack.natsCluster!.credentials.admin,
-    replicas: 3,
-  });
-  try {
-    const state = async () => {
-      const [tickets, replicas, ticketOutboxes, orderOutboxes] = await Promise.all([
-        ticketsDb
-          .collection('tickets')
-          .find({}, { projection: { version: 1 } })
-          .toArray(),
-        ordersDb
-          .collection('tickets')
-          .find({}, { projection: { version: 1 } })
-          .toArray(),
-        ticketsDb.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } }),
-        ordersDb.collection('orders').countDocuments({ 'outbox.0': { $exists: true } }),
-      ]);
-      const replicaVersion = new Map(replicas.map((r) => [String(r._id), r.version as number]));
-      const differing = tickets.filter((t) => replicaVersion.get(String(t._id)) !== t.version).map((t) => String(t._id));
-      return { tickets: tickets.length, differing: differing.slice(0, 5), ticketOutboxes, orderOutboxes };
-    };
-    // The outbox removes published events a little after publishing them: poll until settled.
-    await waitFor(
-      async () => {
-        const s = await state();
-        return s.differing.length === 0 && s.ticketOutboxes === 0 && s.orderOutboxes === 0;
-      },
-      { timeoutMs: 60_000, intervalMs: 250, what: 'versions to match and outboxes to empty' },
-    );
-    const settled = await state();
-    expect(settled.tickets).toBeGreaterThan(0);
-    expect(settled).toMatchObject({ differing: [], ticketOutboxes: 0, orderOutboxes: 0 });
-    expect(await readDeadLetters(admin)).toEqual([]);
-  } finally {
-    await admin.close();
-    await ticketsDb.close();
-    await ordersDb.close();
-  }
 }
 
 async function handledByOrders(stack: Stack): Promise<number> {

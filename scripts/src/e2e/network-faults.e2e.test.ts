@@ -9,13 +9,13 @@ import {
 import fs from 'node:fs';
 import path from 'node:path';
 import { runStress } from '../stress/run-stress';
-import { listenerStats, startTestStack } from './stack-fixture';
+import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
 import { Subjects } from '@ticketing/common';
 
 /**
  * Network faults between the services and their servers, made by a real fault proxy (Toxiproxy)
  * that both services reach NATS and MongoDB through: latency, a bandwidth limit, connections reset
- * in mid-stream, and partitions of 10 s.
+ * in mid-stream, and partitions of 10 s; after each, the cross-service check.
  */
 jest.setTimeout(180_000);
 
@@ -35,6 +35,10 @@ beforeAll(async () => {
   mongoLink = await toxiproxy.proxy('mongo', mongo.host);
   stack = await startTestStack({ natsUrl: `nats://${natsLink.listen}`, mongoUrl: `mongodb://${mongoLink.listen}` });
 });
+// After every fault: versions equal across services, no event waiting in an outbox, no dead letter.
+afterEach(async () => {
+  await crossServiceCheck(stack);
+}, 90_000);
 afterAll(async () => {
   await stack?.stop();
   await nats?.destroy();
