@@ -59,40 +59,38 @@ export class ServiceMetrics {
       },
     });
     const outbox = () => this.outbox;
-    new Counter({
-      name: 'outbox_events_published_total',
-      help: 'Events this copy had stored by the bus',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(outbox()?.published ?? 0);
-      },
-    });
-    new Counter({
-      name: 'outbox_publish_failures_total',
-      help: 'Publications that failed and were left for the sweep',
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(outbox()?.publishFailures ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'outbox_events_waiting',
-      help: 'Events written with their record and not yet stored by the bus',
-      registers: [this.registry],
-      collect() {
-        this.set(outbox()?.waiting().events ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'outbox_oldest_waiting_seconds',
-      help: 'How long the oldest waiting event has waited',
-      registers: [this.registry],
-      collect() {
-        this.set((outbox()?.waiting().oldestMs ?? 0) / 1000);
-      },
-    });
+    const readAtScrape = (kind: typeof Counter | typeof Gauge, name: string, help: string, read: () => number) =>
+      new kind({
+        name,
+        help,
+        registers: [this.registry],
+        // A counter kept elsewhere is shown as it is: reset, then set to the value.
+        collect() {
+          if (this instanceof Counter) {
+            this.reset();
+            this.inc(read());
+          } else this.set(read());
+        },
+      });
+    readAtScrape(Counter, 'outbox_events_published_total', 'Events this copy had stored by the bus', () => outbox()?.published ?? 0);
+    readAtScrape(
+      Counter,
+      'outbox_publish_failures_total',
+      'Publications that failed and were left for the sweep',
+      () => outbox()?.publishFailures ?? 0,
+    );
+    readAtScrape(
+      Gauge,
+      'outbox_events_waiting',
+      'Events written with their record and not yet stored by the bus',
+      () => outbox()?.waiting().events ?? 0,
+    );
+    readAtScrape(
+      Gauge,
+      'outbox_oldest_waiting_seconds',
+      'How long the oldest waiting event has waited',
+      () => (outbox()?.waiting().oldestMs ?? 0) / 1000,
+    );
   }
 
   observeListeners(listeners: ObservedListener[]): this {

@@ -1,12 +1,7 @@
-/** A ticket as `GET /api/orders/tickets?ids=…` shows its replica. */
-export interface ReplicaView {
-  id: string;
-  title: string;
-  price: number;
-  version: number;
-  /** When the replica applied the version it holds. */
-  replicatedAt?: string;
-}
+import type { TicketReplica } from '@ticketing/client';
+
+/** A ticket as `GET /api/orders/tickets?ids=…` shows its replica (the contract's type). */
+export type ReplicaView = TicketReplica;
 
 /** A ticket the stress script wrote, waiting for its replica to show the last write. */
 export interface Watched {
