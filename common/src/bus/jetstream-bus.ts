@@ -144,8 +144,14 @@ export class JetStreamBus implements Bus {
     };
     const manager = await jetstreamManager(connection);
     const bus = new JetStreamBus(connection, jetstream(connection), manager, settings, options.logger ?? silentLogger);
-    await bus.ensureStream({ name: settings.stream, subjects: [...ALL_SUBJECTS] }, settings.limits);
-    await bus.ensureStream({ name: settings.deadLetterStream, subjects: ['deadletter.>'] }, settings.deadLetterLimits);
+    try {
+      await bus.ensureStream({ name: settings.stream, subjects: [...ALL_SUBJECTS] }, settings.limits);
+      await bus.ensureStream({ name: settings.deadLetterStream, subjects: ['deadletter.>'] }, settings.deadLetterLimits);
+    } catch (err) {
+      // Not left connected behind a caller that never got the bus to close.
+      await connection.close().catch(() => undefined);
+      throw err;
+    }
     return bus;
   }
 

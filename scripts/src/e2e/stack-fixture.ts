@@ -37,11 +37,19 @@ export async function crossServiceCheck(stack: Stack & { natsCluster?: Stack['na
   const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
   const ordersDb = await mongoose.createConnection(stack.orders[0].options.env.MONGO_URL!).asPromise();
   // On the cluster, as its admin user (the services' users may not read the other's stream).
-  const admin = await JetStreamBus.connect({
-    servers: stack.natsUrl,
-    name: 'cross-service-check',
-    ...(stack.natsCluster ? { user: 'admin', pass: stack.natsCluster.credentials.admin, replicas: stack.natsCluster.nodes.length } : {}),
-  });
+  // Retried: right after a fault the cluster may still be electing or catching up, and its API
+  // requests time out meanwhile.
+  const admin = await waitFor(
+    () =>
+      JetStreamBus.connect({
+        servers: stack.natsUrl,
+        name: 'cross-service-check',
+        ...(stack.natsCluster
+          ? { user: 'admin', pass: stack.natsCluster.credentials.admin, replicas: stack.natsCluster.nodes.length }
+          : {}),
+      }),
+    { timeoutMs: 60_000, intervalMs: 500, what: 'an admin connection to NATS' },
+  );
   try {
     const state = async () => {
       const [tickets, replicas, ticketOutboxes, orderOutboxes] = await Promise.all([
@@ -71,7 +79,7 @@ export async function crossServiceCheck(stack: Stack & { natsCluster?: Stack['na
     const settled = await state();
     expect(settled.tickets).toBeGreaterThan(0);
     expect(settled).toMatchObject({ differing: [], ticketOutboxes: 0, orderOutboxes: 0 });
-    expect(await readDeadLetters(admin)).toEqual([]);
+    expect(await waitFor(() => readDeadLetters(admin), { timeoutMs: 30_000, intervalMs: 500, what: 'the dead letters' })).toEqual([]);
   } finally {
     await admin.close();
     await ticketsDb.close();
