@@ -52,17 +52,21 @@ const launcherInUse = chooseMongo().kind === 'ferretdb';
       await col.insertMany(Array.from({ length: writers }, (_, i) => ({ _id: i, v: 0, blob: '' })));
       let largestLog = 0;
       const sampler = setInterval(() => (largestLog = Math.max(largestLog, logSize('steady'))), 50);
-      // 6,400 updates write some 80 MB of log in all (each commit appends whole 4 KB pages), far
-      // past the 16 MB at which the launcher empties it
-      await Promise.all(
-        Array.from({ length: writers }, async (_, id) => {
-          for (let v = 1; v <= rounds; v++) {
-            const res = await col.updateOne({ _id: id, v: v - 1 }, { $set: { v, blob: String(v % 10).repeat(100) } });
-            expect(res.modifiedCount).toBe(1);
-          }
-        }),
-      );
-      clearInterval(sampler);
+      // cleared even when an update fails or the test times out, so that jest can exit
+      try {
+        // 6,400 updates write some 80 MB of log in all (each commit appends whole 4 KB pages), far
+        // past the 16 MB at which the launcher empties it
+        await Promise.all(
+          Array.from({ length: writers }, async (_, id) => {
+            for (let v = 1; v <= rounds; v++) {
+              const res = await col.updateOne({ _id: id, v: v - 1 }, { $set: { v, blob: String(v % 10).repeat(100) } });
+              expect(res.modifiedCount).toBe(1);
+            }
+          }),
+        );
+      } finally {
+        clearInterval(sampler);
+      }
 
       const docs = await col.find({}, { projection: { v: 1 } }).toArray();
       expect(docs).toEqual(Array.from({ length: writers }, (_, i) => ({ _id: i, v: rounds })));
