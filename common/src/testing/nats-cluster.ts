@@ -144,9 +144,7 @@ export interface NatsClusterOptions {
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsClusterHandle> {
   const deployed = deployedNatsConfig();
   const users = natsUsers(deployed);
-  const credentials = Object.fromEntries(
-    users.map(({ user }) => [user, options.passwords?.[user] ?? crypto.randomBytes(18).toString('base64url')]),
-  );
+  const credentials = Object.fromEntries(users.map(({ user }) => [user, options.passwords?.[user] ?? natsPassword()]));
   const env = Object.fromEntries(users.map(({ user, passwordVariable }) => [passwordVariable, credentials[user]]));
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ticketing-nats-cluster-'));
   const addresses: NodeAddress[] = [];
@@ -245,4 +243,13 @@ export async function waitForJetStream(nodes: NatsNode[], timeoutMs = 60_000): P
     },
     { timeoutMs, intervalMs: 100, what: 'JetStream on every NATS node' },
   );
+}
+
+/**
+ * A random password nats-server can read from an environment variable: it parses the variable's
+ * value as a config token, so one that starts with a digit is taken for a number and refused
+ * ("Expected a digit but got …"). A letter first, then hex.
+ */
+export function natsPassword(): string {
+  return `p${crypto.randomBytes(18).toString('hex')}`;
 }
