@@ -37,10 +37,8 @@ the stress CLI in a process of its own (as npm run stress); prints a table with 
 const JWT_KEY = 'bench-jwt-key-not-a-secret';
 /**
  * Tickets updated at once in the saturation run (each one's updates one after another). Fewer do
- * not saturate: with 64 the services still waited on each other between requests and every
- * message went alone (about 520 updates/s); 128, 256 and 512 gave 665, 679 and 690, with each
- * process handling several requests and events per wake-up. Later, faster services gave 833–849
- * with 256 and 807–815 with 512.
+ * not saturate: the services still wait on each other between requests and every message goes
+ * alone; more gain nothing (the measurements are in the commit log).
  */
 const SATURATION_TICKETS = 256;
 

@@ -128,8 +128,8 @@ export class JetStreamBus implements Bus {
       waitOnFirstConnect: true,
       timeout: 5000,
       // Otherwise every request (each publication waits for the server's ack through one) builds
-      // an Error up front, only to give a later timeout the caller's stack: 2–3% of the tickets
-      // service's CPU at saturation. Our logs name the operation and the event instead.
+      // an Error up front, only to give a later timeout the caller's stack. Our logs name the
+      // operation and the event instead.
       noAsyncTraces: true,
     });
     const settings = {

@@ -16,7 +16,7 @@ export function signToken(user: UserPayload, key: string, expiresInSeconds = 360
 /**
  * The key as the HMAC secret it is. Make it once and pass it to `verifySession`: given a string,
  * jsonwebtoken first tries to parse it as a PEM public key on every call, and that failed attempt
- * was the largest single cost of an authenticated request (12% of the tickets service's CPU).
+ * was the largest single cost of an authenticated request.
  */
 export function verificationKey(key: string): KeyObject {
   return createSecretKey(Buffer.from(key, 'utf8'));
