@@ -12,7 +12,7 @@ import {
   type NatsServerHandle,
 } from '@ticketing/common/testing';
 import { loadConfig } from './config';
-import { startTickets, type RunningTickets } from './main';
+import { startTickets, type RunningTickets } from './service';
 
 /** The real start-up and shutdown, on a real port: what Kubernetes sees. */
 describe('tickets process start-up and graceful shutdown', () => {
