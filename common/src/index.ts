@@ -2,6 +2,7 @@ export * from './events';
 export * from './bus';
 export * from './http';
 export * from './outbox';
+export * from './service';
 export * from './config';
 export * from './logger';
 export * from './lru-map';

@@ -1,4 +1,4 @@
-import { JetStreamBus, Subjects, createLogger, type OrderEventData } from '@ticketing/common';
+import { JetStreamBus, Subjects, createLogger, type OrderEventData, type RunningService } from '@ticketing/common';
 import {
   TEST_JWT_KEY,
   authHeader,
@@ -13,13 +13,13 @@ import {
 import http from 'node:http';
 import request from 'supertest';
 import { loadConfig } from './config';
-import { startOrders, type RunningOrders } from './service';
+import { startService } from './service';
 import { buildTicketEvent, newId, publishTicketEvent } from './test-support/builders';
 
 describe('the orders service as main.ts runs it (real servers)', () => {
   let nats: NatsServerHandle;
   let bus: JetStreamBus;
-  let service: RunningOrders;
+  let service: RunningService;
   const logs: Record<string, unknown>[] = [];
 
   beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('the orders service as main.ts runs it (real servers)', () => {
       JWT_KEY: TEST_JWT_KEY,
       NATS_CLIENT_NAME: 'orders-under-test',
     });
-    service = await startOrders(
+    service = await startService(
       config,
       createLogger({ service: 'orders' }, 'info', (line) => logs.push(JSON.parse(line))),
     );

@@ -1,11 +1,11 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { silentLogger } from '@ticketing/common';
+import { DB_BUFFER_TIMEOUT_MS, silentLogger } from '@ticketing/common';
 import { authHeader, testMongoUrl, testToken, TEST_JWT_KEY, waitFor } from '@ticketing/common/testing';
 import { useTicketsHarness } from './test-kit/harness';
 import { buildTicket, ticketBody } from './test-kit/builders';
 import { createApp } from './app';
-import { connectDatabase, DB_BUFFER_TIMEOUT_MS } from './database';
+import { connectDatabase } from './database';
 
 describe('health, readiness, stats and unknown routes', () => {
   const t = useTicketsHarness();

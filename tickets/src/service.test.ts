@@ -1,6 +1,6 @@
 import http from 'node:http';
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, Subjects } from '@ticketing/common';
+import { createLogger, JetStreamBus, Subjects, type RunningService } from '@ticketing/common';
 import {
   authHeader,
   readStream,
@@ -12,12 +12,12 @@ import {
   type NatsServerHandle,
 } from '@ticketing/common/testing';
 import { loadConfig } from './config';
-import { startTickets, type RunningTickets } from './service';
+import { startService } from './service';
 
 /** The real start-up and shutdown, on a real port: what Kubernetes sees. */
 describe('tickets process start-up and graceful shutdown', () => {
   let nats: NatsServerHandle;
-  let service: RunningTickets;
+  let service: RunningService;
   let lines: Record<string, unknown>[];
 
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('tickets process start-up and graceful shutdown', () => {
   beforeEach(async () => {
     lines = [];
     const config = loadConfig({ MONGO_URL: testMongoUrl('tickets'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0' });
-    service = await startTickets(
+    service = await startService(
       config,
       createLogger({}, 'info', (line) => lines.push(JSON.parse(line))),
     );

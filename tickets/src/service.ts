@@ -1,31 +1,13 @@
 import mongoose from 'mongoose';
-import {
-  connectBus,
-  createLogger,
-  loadConfigOrExit,
-  OutboxRelay,
-  ServiceMetrics,
-  type Logger,
-  serveHttp,
-  serviceReadiness,
-} from '@ticketing/common';
+import { connectBus, OutboxRelay, ServiceMetrics, type Logger, type RunningService, serveHttp, serviceReadiness } from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
-import { loadConfig, type TicketsConfig } from './config';
+import type { TicketsConfig } from './config';
 import { createApp } from './app';
 import { createListeners, ticketsStats } from './events/listeners';
 import { connectDatabase } from './database';
 
-/** Past this, shutdown gives up waiting and exits with 1 (Kubernetes kills at 30 s anyway). */
-const SHUTDOWN_TIMEOUT_MS = 10_000;
-
-export interface RunningTickets {
-  port: number;
-  /** Stops taking requests and events, finishes the ones in flight, then closes every connection. */
-  stop(): Promise<void>;
-}
-
-/** Connects everything and starts serving. Exported so that a test can run the real start-up. */
-export async function startTickets(config: TicketsConfig, logger: Logger): Promise<RunningTickets> {
+/** Connects everything and starts serving. main.ts owns the process (signals, exit codes). */
+export async function startService(config: TicketsConfig, logger: Logger): Promise<RunningService> {
   // While the database is unreachable a request fails within 2 s (503) instead of hanging.
   await connectDatabase(config.MONGO_URL, logger);
 
@@ -64,45 +46,3 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   };
   return { port: http.port, stop: () => (stopped ??= stop()) };
 }
-
-async function main(): Promise<void> {
-  const config = loadConfigOrExit(() => loadConfig());
-  const logger = createLogger({ service: 'tickets', pod: config.NATS_CLIENT_NAME }, config.LOG_LEVEL);
-  let service: RunningTickets | undefined;
-  let exiting = false;
-
-  const shutdown = (why: string, code: number) => {
-    if (exiting) return;
-    exiting = true;
-    logger.info('tickets shutting down', { why });
-    setTimeout(() => {
-      logger.error('tickets: shutdown took too long, forcing exit', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    (service?.stop() ?? Promise.resolve()).then(
-      () => process.exit(code),
-      (err: unknown) => {
-        logger.error('tickets: shutdown failed', { err });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM', 0));
-  process.on('SIGINT', () => shutdown('SIGINT', 0));
-  // A stray rejection is a bug to fix, not a reason to drop every request in flight: log it loudly.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
-  // After an uncaught exception the process state is unknown: log, drain, exit non-zero.
-  process.on('uncaughtException', (err) => {
-    logger.error('uncaught exception', { err });
-    shutdown('uncaughtException', 1);
-  });
-
-  try {
-    service = await startTickets(config, logger);
-  } catch (err) {
-    logger.error('tickets failed to start', { err });
-    process.exit(1);
-  }
-}
-
-if (require.main === module) void main();
