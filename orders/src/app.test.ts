@@ -3,7 +3,7 @@ import { TEST_JWT_KEY, authHeader, testToken } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApp } from './app';
-import { useHarness } from './test-support/harness';
+import { useHarness } from './test-kit/harness';
 
 describe('orders app plumbing (real MongoDB-protocol server and nats-server)', () => {
   const h = useHarness();

@@ -12,7 +12,7 @@ import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
 import { showOrderRouter } from './orders/show-order.route';
-import { ordersStats } from './stats';
+import { ordersStats } from './listeners';
 import { showTicketReplicaRouter } from './tickets/show-ticket-replica.route';
 
 export interface AppDeps {

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { ordersOpenApi, silentLogger } from '@ticketing/common';
 import { declaredRoutes, documentedRoutes } from '@ticketing/common/testing';
-import { useHarness } from './test-support/harness';
+import { useHarness } from './test-kit/harness';
 import { createApp } from './app';
 
 describe('the orders OpenAPI document', () => {

@@ -14,7 +14,7 @@ import http from 'node:http';
 import request from 'supertest';
 import { loadConfig } from './config';
 import { startService } from './service';
-import { buildTicketEvent, newId, publishTicketEvent } from './test-support/builders';
+import { buildTicketEvent, newId, publishTicketEvent } from './test-kit/builders';
 
 describe('the orders service as main.ts runs it (real servers)', () => {
   let nats: NatsServerHandle;

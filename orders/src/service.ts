@@ -3,7 +3,7 @@ import { connectBus, OutboxRelay, ServiceMetrics, type Logger, type RunningServi
 import { Order } from './orders/order.model';
 import type { OrdersConfig } from './config';
 import { createApp } from './app';
-import { ordersStats } from './stats';
+import { ordersStats } from './listeners';
 import { connectDatabase } from './database';
 import { ExpiryWorker } from './orders/expiry-worker';
 import { ReplicaVersions } from './tickets/replica-versions';

@@ -3,7 +3,7 @@ import { connectBus, OutboxRelay, ServiceMetrics, type Logger, type RunningServi
 import { Ticket } from './tickets/ticket.model';
 import type { TicketsConfig } from './config';
 import { createApp } from './app';
-import { createListeners, ticketsStats } from './events/listeners';
+import { createListeners, ticketsStats } from './listeners';
 import { connectDatabase } from './database';
 
 /** Connects everything and starts serving. main.ts owns the process (signals, exit codes). */

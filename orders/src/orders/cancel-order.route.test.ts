@@ -1,9 +1,9 @@
 import { OrderStatus, Subjects, type OrderEventData } from '@ticketing/common';
 import { authHeader, sleep, testToken, waitFor } from '@ticketing/common/testing';
 import request from 'supertest';
-import { givenTicket, newId, publishedEvents } from '../test-support/builders';
-import { useHarness } from '../test-support/harness';
-import { RaceClient } from '../test-support/http-client';
+import { givenTicket, newId, publishedEvents } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
+import { RaceClient } from '../test-kit/http-client';
 import { Order } from './order.model';
 
 describe('DELETE /api/orders/:id cancels an order (real MongoDB-protocol server and nats-server)', () => {

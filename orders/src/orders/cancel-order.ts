@@ -1,6 +1,6 @@
 import { OrderStatus, Subjects, recordEvent, type OrderUpdatedEvent, type OutboxRelay } from '@ticketing/common';
-import type { TicketReplica } from '../tickets/ticket.model';
-import { orderEventData } from './order-event';
+import type { TicketReplica } from '../tickets/ticket-replica.model';
+import { orderEventData } from './order-events';
 import type { OrderDocument } from './order.model';
 
 /** Statuses from which an order can still be cancelled (by its user, or by expiry). */

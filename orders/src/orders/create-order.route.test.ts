@@ -3,10 +3,10 @@ import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/co
 import type { Server } from 'node:http';
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { buildTicketEvent, fakeClock, givenTicket, newId, publishTicketEvent, publishedEvents } from '../test-support/builders';
-import { useHarness } from '../test-support/harness';
-import { RaceClient } from '../test-support/http-client';
-import { Ticket } from '../tickets/ticket.model';
+import { buildTicketEvent, fakeClock, givenTicket, newId, publishTicketEvent, publishedEvents } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
+import { RaceClient } from '../test-kit/http-client';
+import { Ticket } from '../tickets/ticket-replica.model';
 import { Order } from './order.model';
 import { CLAIM_GRACE_MS } from './ticket-claim';
 import { TicketClaim } from './ticket-claim.model';

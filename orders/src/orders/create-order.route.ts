@@ -2,7 +2,7 @@ import { OrderStatus, Subjects, recordEvent, requireAuth, validateRequest, type 
 import { Router } from 'express';
 import { body } from 'express-validator';
 import { isObjectIdString } from '../object-id';
-import { orderEventData } from './order-event';
+import { orderEventData } from './order-events';
 import { orderView } from './order-view';
 import { Order } from './order.model';
 import type { OrderRouteDeps } from './route-deps';

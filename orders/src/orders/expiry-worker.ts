@@ -1,6 +1,6 @@
 import { OrderStatus, silentLogger, type Logger, type OutboxRelay } from '@ticketing/common';
 import { Error as MongooseError } from 'mongoose';
-import { Ticket } from '../tickets/ticket.model';
+import { Ticket } from '../tickets/ticket-replica.model';
 import { cancelOrder } from './cancel-order';
 import { Order, type OrderDocument } from './order.model';
 

@@ -1,6 +1,6 @@
 import { NotFoundError } from '@ticketing/common';
 import { isObjectIdString } from '../object-id';
-import { Ticket, type TicketReplica } from '../tickets/ticket.model';
+import { Ticket, type TicketReplica } from '../tickets/ticket-replica.model';
 import { Order, type OrderDocument } from './order.model';
 
 /**

@@ -1,6 +1,6 @@
 import { requireAuth } from '@ticketing/common';
 import { Router } from 'express';
-import { Ticket } from '../tickets/ticket.model';
+import { Ticket } from '../tickets/ticket-replica.model';
 import { orderView } from './order-view';
 import { Order } from './order.model';
 

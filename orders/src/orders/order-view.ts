@@ -1,5 +1,5 @@
 import type { OrderStatus } from '@ticketing/common';
-import type { TicketReplica } from '../tickets/ticket.model';
+import type { TicketReplica } from '../tickets/ticket-replica.model';
 import type { OrderDocument } from './order.model';
 
 export interface OrderView {

@@ -1,7 +1,7 @@
 import { authHeader, testToken } from '@ticketing/common/testing';
 import request from 'supertest';
-import { givenTicket, newId } from '../test-support/builders';
-import { useHarness } from '../test-support/harness';
+import { givenTicket, newId } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
 
 describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)', () => {
   const h = useHarness();

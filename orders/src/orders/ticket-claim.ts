@@ -1,6 +1,6 @@
 import { ACTIVE_ORDER_STATUSES, ConflictError, NotFoundError } from '@ticketing/common';
 import type { Types } from 'mongoose';
-import { Ticket, type TicketReplica } from '../tickets/ticket.model';
+import { Ticket, type TicketReplica } from '../tickets/ticket-replica.model';
 import { Order } from './order.model';
 import { TicketClaim, claimKey, type TicketClaimFields } from './ticket-claim.model';
 

@@ -2,8 +2,8 @@ import { ORDER_STATUSES } from '@ticketing/common';
 import { authHeader, testToken } from '@ticketing/common/testing';
 import fc from 'fast-check';
 import request from 'supertest';
-import { givenTicket } from '../test-support/builders';
-import { useHarness } from '../test-support/harness';
+import { givenTicket } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
 import { Order } from './order.model';
 
 const hostileValue = fc.oneof(

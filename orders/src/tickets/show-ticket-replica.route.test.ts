@@ -1,8 +1,8 @@
 import { Subjects } from '@ticketing/common';
 import { waitFor } from '@ticketing/common/testing';
 import request from 'supertest';
-import { buildTicketEvent, newId, publishTicketEvent } from '../test-support/builders';
-import { useHarness } from '../test-support/harness';
+import { buildTicketEvent, newId, publishTicketEvent } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
 import { MAX_REPLICA_IDS } from './show-ticket-replica.route';
 
 describe('GET /api/orders/tickets/:id, the replica read path (real nats-server and MongoDB-protocol server)', () => {

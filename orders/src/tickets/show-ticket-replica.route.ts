@@ -1,7 +1,7 @@
 import { NotFoundError, ValidationError } from '@ticketing/common';
 import { Router } from 'express';
 import { isObjectIdString } from '../object-id';
-import { Ticket, replicaView, type TicketReplica } from './ticket.model';
+import { Ticket, replicaView, type TicketReplica } from './ticket-replica.model';
 
 /** The most ticket ids one `GET /api/orders/tickets?ids=…` may name. */
 export const MAX_REPLICA_IDS = 100;

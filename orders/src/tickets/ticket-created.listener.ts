@@ -13,7 +13,7 @@ import {
 import mongoose, { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { ReplicaVersions } from './replica-versions';
-import { Ticket } from './ticket.model';
+import { Ticket } from './ticket-replica.model';
 
 /** MongoDB's duplicate-key error: this ticket's replica already exists. */
 const DUPLICATE_KEY = 11000;

@@ -1,11 +1,11 @@
 import { Subjects } from '@ticketing/common';
 import { sleep, waitFor } from '@ticketing/common/testing';
-import { buildTicketEvent, publishTicketEvent } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { buildTicketEvent, publishTicketEvent } from '../test-kit/builders';
+import { startHarness, type Harness } from '../test-kit/harness';
 import { TicketCreatedListener } from './ticket-created.listener';
 import { TicketUpdatedListener } from './ticket-updated.listener';
 import { ReplicaVersions } from './replica-versions';
-import { Ticket } from './ticket.model';
+import { Ticket } from './ticket-replica.model';
 
 describe('ticket replica listeners (real nats-server and MongoDB-protocol server)', () => {
   let h: Harness;

@@ -1,11 +1,11 @@
 import { Subjects, eventMessageId, type TicketEventData } from '@ticketing/common';
 import { waitFor } from '@ticketing/common/testing';
 import fc from 'fast-check';
-import { buildTicketEvent, publishTicketEvent } from '../test-support/builders';
-import { startHarness, type Harness } from '../test-support/harness';
+import { buildTicketEvent, publishTicketEvent } from '../test-kit/builders';
+import { startHarness, type Harness } from '../test-kit/harness';
 import { TicketCreatedListener } from './ticket-created.listener';
 import { TicketUpdatedListener } from './ticket-updated.listener';
-import { Ticket } from './ticket.model';
+import { Ticket } from './ticket-replica.model';
 
 /**
  * One ticket's history v0..vN as the tickets service publishes it, then delivered in any order,

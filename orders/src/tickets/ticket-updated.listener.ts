@@ -14,7 +14,7 @@ import {
 import { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { ReplicaVersions } from './replica-versions';
-import { Ticket } from './ticket.model';
+import { Ticket } from './ticket-replica.model';
 
 /**
  * Applies version v only onto v−1, in one conditional single-document update, so concurrent

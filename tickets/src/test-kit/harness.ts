@@ -10,7 +10,7 @@ import {
   type NatsServerHandle,
 } from '@ticketing/common/testing';
 import { createApp } from '../app';
-import { createListeners, ticketsStats, type TicketsListeners } from '../events/listeners';
+import { createListeners, ticketsStats, type TicketsListeners } from '../listeners';
 import { Ticket } from '../tickets/ticket.model';
 import { connectDatabase } from '../database';
 

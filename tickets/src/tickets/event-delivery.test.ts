@@ -4,7 +4,7 @@ import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/co
 import { useTicketsHarness } from '../test-kit/harness';
 import { buildOrderEvent, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
-import { afterHandled } from '../test-kit/wait';
+import { afterHandled } from '@ticketing/common/testing';
 import { Ticket } from './ticket.model';
 
 describe('no lost events: the outbox (real nats-server and MongoDB-protocol server)', () => {

@@ -14,7 +14,7 @@ import {
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { reserveTicket } from '../tickets/reservation';
-import { OrderRef } from './order-ref.model';
+import { OrderRef } from './order-replica.model';
 
 /**
  * An order was placed: its ticket is now reserved for it. Two durable writes, each safe to repeat:

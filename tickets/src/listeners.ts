@@ -1,6 +1,6 @@
 import type { Bus, ListenerStats, Logger, OutboxRelay } from '@ticketing/common';
-import { OrderCreatedListener } from './order-created.listener';
-import { OrderUpdatedListener } from './order-updated.listener';
+import { OrderCreatedListener } from './orders/order-created.listener';
+import { OrderUpdatedListener } from './orders/order-updated.listener';
 
 export interface TicketsListeners {
   orderCreated: OrderCreatedListener;

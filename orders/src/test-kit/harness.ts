@@ -12,7 +12,7 @@ import { createApp } from '../app';
 import { Order } from '../orders/order.model';
 import { TicketCreatedListener } from '../tickets/ticket-created.listener';
 import { TicketUpdatedListener } from '../tickets/ticket-updated.listener';
-import { Ticket } from '../tickets/ticket.model';
+import { Ticket } from '../tickets/ticket-replica.model';
 
 export interface Harness {
   /** This file's database, to reconnect to it as a restarted process would. */

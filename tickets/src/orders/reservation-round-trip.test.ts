@@ -4,7 +4,7 @@ import { authHeader, testToken } from '@ticketing/common/testing';
 import { useTicketsHarness } from '../test-kit/harness';
 import { buildOrderEvent, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
-import { afterHandled } from '../test-kit/wait';
+import { afterHandled } from '@ticketing/common/testing';
 
 describe('reservation round trip through the API (real nats-server and MongoDB-protocol server)', () => {
   const t = useTicketsHarness({ listeners: true });

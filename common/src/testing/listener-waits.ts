@@ -1,5 +1,6 @@
-import { waitFor } from '@ticketing/common/testing';
-import type { Listener, AnyEvent } from '@ticketing/common';
+import { waitFor } from './helpers';
+import type { Listener } from '../bus/listener';
+import type { AnyEvent } from '../events/contracts';
 
 /** Runs `act` and waits until the listener has handled (acked) `count` more events. */
 export async function afterHandled(listener: Listener<AnyEvent>, act: () => Promise<unknown>, count = 1): Promise<void> {

@@ -3,10 +3,10 @@ import { readDeadLetters, waitFor } from '@ticketing/common/testing';
 import { useTicketsHarness } from '../test-kit/harness';
 import { buildOrderEvent, buildTicket, newId } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
-import { afterHandled, afterRetried } from '../test-kit/wait';
+import { afterHandled, afterRetried } from '@ticketing/common/testing';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
-import { OrderRef } from './order-ref.model';
+import { OrderRef } from './order-replica.model';
 
 describe('order:updated listener (real nats-server and MongoDB-protocol server)', () => {
   const t = useTicketsHarness({ listeners: true });

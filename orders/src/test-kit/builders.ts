@@ -2,7 +2,7 @@ import { Subjects, eventMessageId, type Subject, type TicketEventData } from '@t
 import { Types } from 'mongoose';
 import type { JetStreamBus } from '@ticketing/common';
 import { readStream } from '@ticketing/common/testing';
-import { Ticket, replicaView, type ReplicaView } from '../tickets/ticket.model';
+import { Ticket, replicaView, type ReplicaView } from '../tickets/ticket-replica.model';
 
 export const newId = () => new Types.ObjectId().toHexString();
 

@@ -14,7 +14,7 @@ import {
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { releaseTicket } from '../tickets/reservation';
-import { OrderRef } from './order-ref.model';
+import { OrderRef } from './order-replica.model';
 
 /**
  * An order changed status. Applied in order of the order's version: version v needs v−1 applied
