@@ -25,15 +25,17 @@ function syncedImages(): string[] {
   return (config.build?.artifacts ?? []).filter((a) => a.sync !== undefined).map((a) => a.image ?? '');
 }
 
-/** `const SHUTDOWN_TIMEOUT_MS = 10_000;` in `<name>/src/main.ts`, when the workload is one of ours. */
+/** `const SHUTDOWN_TIMEOUT_MS = 10_000;` in `<name>/src/main.ts` or the runService it calls, when the workload is one of ours. */
 export function shutdownTimeoutMs(source: string): number | undefined {
   const value = /const\s+SHUTDOWN_TIMEOUT_MS\s*=\s*([\d_]+)\s*;/.exec(source)?.[1];
   return value === undefined ? undefined : Number(value.replace(/_/g, ''));
 }
 
 function ownShutdownTimeoutMs(workload: Workload): number | undefined {
-  const path = `${workload.name}/src/main.ts`;
-  if (!existsSync(join(ROOT, path))) return undefined;
+  const main = `${workload.name}/src/main.ts`;
+  if (!existsSync(join(ROOT, main))) return undefined;
+  // A service's main.ts only calls common's runService, which holds the timeout for every service.
+  const path = /\brunService\(/.test(readRepoFile(main)) ? 'common/src/service/run-service.ts' : main;
   const timeout = shutdownTimeoutMs(readRepoFile(path));
   if (timeout === undefined) throw new Error(`${path} declares no SHUTDOWN_TIMEOUT_MS`);
   return timeout;

@@ -14,7 +14,7 @@ describe('orders app plumbing (real MongoDB-protocol server and nats-server)', (
 
   it('when every dependency is up, then /readyz is 200 naming each check', async () => {
     const res = await request(h.app).get('/readyz').expect(200);
-    expect(res.body).toEqual({ status: 'ready', checks: { mongo: true, nats: true } });
+    expect(res.body).toEqual({ status: 'ready', checks: { mongo: true, nats: true, accepting: true } });
   });
 
   it('when a dependency is down, then /readyz is 503 naming it', async () => {

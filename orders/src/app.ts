@@ -12,7 +12,6 @@ import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
 import { showOrderRouter } from './orders/show-order.route';
-import { ordersStats } from './listeners';
 import { showTicketReplicaRouter } from './tickets/show-ticket-replica.route';
 
 export interface AppDeps {
@@ -22,17 +21,18 @@ export interface AppDeps {
   /** Publishes the events each write stored in its record. */
   relay: OutboxRelay;
   logger: Logger;
+  /** `/readyz` answers 200 only when every check is true. */
   readiness: Record<string, ReadinessCheck>;
   /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
   trustProxyHops?: number;
-  /** `GET /internal/stats`; main.ts passes the listeners' counts. */
+  /** `/internal/stats`: listener and outbox counters of this copy. */
   stats?: () => unknown;
   /** Injected so tests can create orders "15 minutes ago". */
   clock?: () => Date;
   expirationSeconds: number;
 }
 
-/** The orders HTTP API. Never listens: main.ts and tests decide where it runs. */
+/** The orders HTTP API. Never listens: service.ts does, tests use supertest. */
 export function createApp(deps: AppDeps): Express {
   const routeDeps = {
     relay: deps.relay,
@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps): Express {
   };
   return createServiceApp({
     ...deps,
-    stats: deps.stats ?? ordersStats(deps.relay),
+    stats: deps.stats ?? (() => ({ outbox: { published: deps.relay.published } })),
     routers: [
       // Before `/api/orders/:id`, which would otherwise take "openapi.json" or "tickets" for an order id.
       openApiRouter('/api/orders/openapi.json', ordersOpenApi),

@@ -1,34 +1,42 @@
-import { Subjects, type ListenerStats, type OutboxRelay } from '@ticketing/common';
+import type { Bus, ListenerStats, Logger, OutboxRelay } from '@ticketing/common';
+import { ReplicaVersions } from './tickets/replica-versions';
+import { TicketCreatedListener } from './tickets/ticket-created.listener';
+import { TicketUpdatedListener } from './tickets/ticket-updated.listener';
 
-export interface BulkStats {
-  writes: number;
-  events: number;
-  fellBack: number;
+/** The listeners of this service, one per subject it replicates, named after the subject. */
+export interface ServiceListeners {
+  ticketCreated: TicketCreatedListener;
+  ticketUpdated: TicketUpdatedListener;
 }
 
-export interface OrdersStats {
-  listeners: { [Subjects.TicketCreated]: ListenerStats; [Subjects.TicketUpdated]: ListenerStats };
+/**
+ * Built, not yet listening: service.ts (and the test harness, when asked) starts them. They share
+ * the replica versions this copy knows, so the first update of a ticket it just created can join
+ * a bulk write. The replica is written by the listeners alone: nothing here goes through the outbox.
+ */
+export function createListeners(bus: Bus, { logger }: { logger?: Logger }): ServiceListeners {
+  const versions = new ReplicaVersions();
+  return {
+    ticketCreated: new TicketCreatedListener(bus, logger?.child({ listener: 'ticket:created' }), versions),
+    ticketUpdated: new TicketUpdatedListener(bus, logger?.child({ listener: 'ticket:updated' }), versions),
+  };
+}
+
+export interface ServiceStats {
+  listeners: { 'ticket:created': ListenerStats; 'ticket:updated': ListenerStats };
   /** ticket:updated events applied many to a write (see TicketUpdatedListener). */
-  bulk: BulkStats;
+  bulk: { writes: number; events: number; fellBack: number };
   outbox: { published: number };
 }
-
-const NONE: ListenerStats = { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
 
 /**
  * `GET /internal/stats`: what this copy handled. End-to-end tests add the counts of every copy to
  * prove each event was applied by exactly one of them.
  */
-export function ordersStats(
-  relay: OutboxRelay,
-  listeners: { created?: { stats: ListenerStats }; updated?: { stats: ListenerStats; bulk: BulkStats } } = {},
-): () => OrdersStats {
-  return () => ({
-    listeners: {
-      [Subjects.TicketCreated]: { ...(listeners.created?.stats ?? NONE) },
-      [Subjects.TicketUpdated]: { ...(listeners.updated?.stats ?? NONE) },
-    },
-    bulk: { ...(listeners.updated?.bulk ?? { writes: 0, events: 0, fellBack: 0 }) },
+export function serviceStats(listeners: ServiceListeners, relay: OutboxRelay): ServiceStats {
+  return {
+    listeners: { 'ticket:created': { ...listeners.ticketCreated.stats }, 'ticket:updated': { ...listeners.ticketUpdated.stats } },
+    bulk: { ...listeners.ticketUpdated.bulk },
     outbox: { published: relay.published },
-  });
+  };
 }

@@ -9,12 +9,14 @@ import {
   testToken,
   waitFor,
   type NatsServerHandle,
+  newId,
 } from '@ticketing/common/testing';
 import http from 'node:http';
 import request from 'supertest';
 import { loadConfig } from './config';
 import { startService } from './service';
-import { buildTicketEvent, newId, publishTicketEvent } from './test-kit/builders';
+import { buildTicketEvent } from './test-kit/builders';
+import { publishTicketEvent } from './test-kit/events';
 
 describe('the orders service as main.ts runs it (real servers)', () => {
   let nats: NatsServerHandle;

@@ -2,13 +2,13 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { DB_BUFFER_TIMEOUT_MS, silentLogger } from '@ticketing/common';
 import { authHeader, testMongoUrl, testToken, TEST_JWT_KEY, waitFor } from '@ticketing/common/testing';
-import { useTicketsHarness } from './test-kit/harness';
+import { useHarness } from './test-kit/harness';
 import { buildTicket, ticketBody } from './test-kit/builders';
 import { createApp } from './app';
 import { connectDatabase } from './database';
 
 describe('health, readiness, stats and unknown routes', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
 
   it('when the process is up, then /healthz is 200', async () => {
     const res = await request(t.app).get('/healthz');

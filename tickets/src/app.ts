@@ -31,12 +31,12 @@ export interface AppDeps {
   written?: WrittenTickets;
 }
 
-/** The tickets HTTP API. Never listens: `main.ts` does, tests use supertest. */
+/** The tickets HTTP API. Never listens: service.ts does, tests use supertest. */
 export function createApp(deps: AppDeps): Express {
   const written = deps.written ?? new WrittenTickets();
   return createServiceApp({
     ...deps,
-    stats: deps.stats ?? (() => ({ listeners: {}, outbox: { published: deps.relay.published } })),
+    stats: deps.stats ?? (() => ({ outbox: { published: deps.relay.published } })),
     routers: [
       // before `/api/tickets/:id`, which would take "openapi.json" for a ticket id
       openApiRouter('/api/tickets/openapi.json', ticketsOpenApi),

@@ -1,11 +1,11 @@
 import request from 'supertest';
 import { silentLogger, ticketsOpenApi } from '@ticketing/common';
 import { declaredRoutes, documentedRoutes } from '@ticketing/common/testing';
-import { useTicketsHarness } from './test-kit/harness';
+import { useHarness } from './test-kit/harness';
 import { createApp } from './app';
 
 describe('the tickets OpenAPI document', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
 
   it('when asked at /api/tickets/openapi.json, then it is served as JSON (not taken for a ticket id)', async () => {
     const res = await request(t.app).get('/api/tickets/openapi.json');

@@ -1,2 +1,3 @@
 export * from './run-service';
 export * from './database';
+export * from './start-service';

@@ -12,3 +12,5 @@ export * from './transports';
 export * from './tcp-proxy';
 export * from './contract';
 export * from './listener-waits';
+export * from './service-harness';
+export * from './events';

@@ -1,7 +1,8 @@
 import { OrderStatus, Subjects, type OrderEventData } from '@ticketing/common';
-import { authHeader, sleep, testToken, waitFor } from '@ticketing/common/testing';
+import { authHeader, sleep, testToken, waitFor, newId } from '@ticketing/common/testing';
 import request from 'supertest';
-import { givenTicket, newId, publishedEvents } from '../test-kit/builders';
+import { givenTicket } from '../test-kit/builders';
+import { publishedEvents } from '../test-kit/events';
 import { useHarness } from '../test-kit/harness';
 import { RaceClient } from '../test-kit/http-client';
 import { Order } from './order.model';

@@ -1,9 +1,10 @@
 import { OrderStatus, Subjects, type OrderEventData } from '@ticketing/common';
-import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/common/testing';
+import { authHeader, readStream, sleep, testToken, waitFor, newId } from '@ticketing/common/testing';
 import type { Server } from 'node:http';
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { buildTicketEvent, fakeClock, givenTicket, newId, publishTicketEvent, publishedEvents } from '../test-kit/builders';
+import { buildTicketEvent, fakeClock, givenTicket } from '../test-kit/builders';
+import { publishTicketEvent, publishedEvents } from '../test-kit/events';
 import { useHarness } from '../test-kit/harness';
 import { RaceClient } from '../test-kit/http-client';
 import { Ticket } from '../tickets/ticket-replica.model';

@@ -2,7 +2,8 @@ import { OrderStatus, OutboxRelay, Subjects, type OrderEventData } from '@ticket
 import { authHeader, sleep, testToken, waitFor } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { fakeClock, givenTicket, publishedEvents } from '../test-kit/builders';
+import { fakeClock, givenTicket } from '../test-kit/builders';
+import { publishedEvents } from '../test-kit/events';
 import { startHarness, type Harness } from '../test-kit/harness';
 import { ExpiryWorker } from './expiry-worker';
 import { Order } from './order.model';

@@ -1,6 +1,6 @@
-import { authHeader, testToken } from '@ticketing/common/testing';
+import { authHeader, testToken, newId } from '@ticketing/common/testing';
 import request from 'supertest';
-import { givenTicket, newId } from '../test-kit/builders';
+import { givenTicket } from '../test-kit/builders';
 import { useHarness } from '../test-kit/harness';
 
 describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)', () => {

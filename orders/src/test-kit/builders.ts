@@ -1,10 +1,6 @@
-import { Subjects, eventMessageId, type Subject, type TicketEventData } from '@ticketing/common';
-import { Types } from 'mongoose';
-import type { JetStreamBus } from '@ticketing/common';
-import { readStream } from '@ticketing/common/testing';
+import type { TicketEventData } from '@ticketing/common';
+import { newId } from '@ticketing/common/testing';
 import { Ticket, replicaView, type ReplicaView } from '../tickets/ticket-replica.model';
-
-export const newId = () => new Types.ObjectId().toHexString();
 
 /** A ticket event as the tickets service publishes it. */
 export function buildTicketEvent(overrides: Partial<TicketEventData> = {}): TicketEventData {
@@ -17,21 +13,6 @@ export async function givenTicket(
 ): Promise<ReplicaView> {
   const ticket = await Ticket.create({ _id: overrides.id ?? newId(), title: 'concert', price: 20, version: 0, ...overrides });
   return replicaView(ticket);
-}
-
-/** Publishes as the tickets service would; `msgId` lets a test send a true duplicate delivery. */
-export function publishTicketEvent(
-  bus: JetStreamBus,
-  subject: typeof Subjects.TicketCreated | typeof Subjects.TicketUpdated,
-  data: TicketEventData,
-  msgId = eventMessageId(subject, data),
-) {
-  return bus.publish(subject, data, msgId);
-}
-
-/** The events really stored in the stream for one record. */
-export async function publishedEvents<T extends { id: string }>(bus: JetStreamBus, subject: Subject, id: string): Promise<T[]> {
-  return (await readStream<T>(bus, { subject })).map((m) => m.data).filter((d) => d.id === id);
 }
 
 /** A clock tests move by hand. */

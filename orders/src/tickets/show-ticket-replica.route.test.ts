@@ -1,7 +1,8 @@
 import { Subjects } from '@ticketing/common';
-import { waitFor } from '@ticketing/common/testing';
+import { waitFor, newId } from '@ticketing/common/testing';
 import request from 'supertest';
-import { buildTicketEvent, newId, publishTicketEvent } from '../test-kit/builders';
+import { buildTicketEvent } from '../test-kit/builders';
+import { publishTicketEvent } from '../test-kit/events';
 import { useHarness } from '../test-kit/harness';
 import { MAX_REPLICA_IDS } from './show-ticket-replica.route';
 

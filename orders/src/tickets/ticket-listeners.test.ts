@@ -1,10 +1,10 @@
 import { Subjects } from '@ticketing/common';
 import { sleep, waitFor } from '@ticketing/common/testing';
-import { buildTicketEvent, publishTicketEvent } from '../test-kit/builders';
+import { buildTicketEvent } from '../test-kit/builders';
+import { publishTicketEvent } from '../test-kit/events';
 import { startHarness, type Harness } from '../test-kit/harness';
-import { TicketCreatedListener } from './ticket-created.listener';
-import { TicketUpdatedListener } from './ticket-updated.listener';
-import { ReplicaVersions } from './replica-versions';
+import type { TicketCreatedListener } from './ticket-created.listener';
+import type { TicketUpdatedListener } from './ticket-updated.listener';
 import { Ticket } from './ticket-replica.model';
 
 describe('ticket replica listeners (real nats-server and MongoDB-protocol server)', () => {
@@ -13,15 +13,11 @@ describe('ticket replica listeners (real nats-server and MongoDB-protocol server
   let updated: TicketUpdatedListener;
 
   beforeAll(async () => {
-    h = await startHarness();
-    // sharing what they applied, as in the service
-    const versions = new ReplicaVersions();
-    created = new TicketCreatedListener(h.bus, undefined, versions);
-    updated = new TicketUpdatedListener(h.bus, undefined, versions);
-    await Promise.all([created.listen(), updated.listen()]);
+    // listening, and sharing what they applied, as in the service
+    h = await startHarness({ listeners: true });
+    ({ ticketCreated: created, ticketUpdated: updated } = h.listeners);
   });
   afterAll(async () => {
-    await Promise.all([created.close(), updated.close()]);
     await h.close();
   });
 

@@ -1,10 +1,11 @@
 import { Subjects, eventMessageId, type TicketEventData } from '@ticketing/common';
 import { waitFor } from '@ticketing/common/testing';
 import fc from 'fast-check';
-import { buildTicketEvent, publishTicketEvent } from '../test-kit/builders';
+import { buildTicketEvent } from '../test-kit/builders';
+import { publishTicketEvent } from '../test-kit/events';
 import { startHarness, type Harness } from '../test-kit/harness';
-import { TicketCreatedListener } from './ticket-created.listener';
-import { TicketUpdatedListener } from './ticket-updated.listener';
+import type { TicketCreatedListener } from './ticket-created.listener';
+import type { TicketUpdatedListener } from './ticket-updated.listener';
 import { Ticket } from './ticket-replica.model';
 
 /**
@@ -35,13 +36,10 @@ describe('ticket replica under any delivery order (property, real nats-server an
   let updated: TicketUpdatedListener;
 
   beforeAll(async () => {
-    h = await startHarness();
-    created = new TicketCreatedListener(h.bus);
-    updated = new TicketUpdatedListener(h.bus);
-    await Promise.all([created.listen(), updated.listen()]);
+    h = await startHarness({ listeners: true });
+    ({ ticketCreated: created, ticketUpdated: updated } = h.listeners);
   });
   afterAll(async () => {
-    await Promise.all([created.close(), updated.close()]);
     await h.close();
   });
 

@@ -1,7 +1,7 @@
 import { OrderStatus, Subjects } from '@ticketing/common';
-import { readDeadLetters, waitFor } from '@ticketing/common/testing';
-import { useTicketsHarness } from '../test-kit/harness';
-import { buildOrderEvent, buildTicket, newId } from '../test-kit/builders';
+import { readDeadLetters, waitFor, newId } from '@ticketing/common/testing';
+import { useHarness } from '../test-kit/harness';
+import { buildOrderEvent, buildTicket } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
 import { afterHandled, afterRetried } from '@ticketing/common/testing';
 import { QUEUE_GROUP_NAME } from '../queue-group';
@@ -10,7 +10,7 @@ import { reserveTicket } from '../tickets/reservation';
 import { OrderRef } from './order-replica.model';
 
 describe('order:created listener (real nats-server and MongoDB-protocol server)', () => {
-  const t = useTicketsHarness({ listeners: true });
+  const t = useHarness({ listeners: true });
   const orderCreated = (order: ReturnType<typeof buildOrderEvent>, delivery?: string) =>
     publishOrderEvent(t.bus, Subjects.OrderCreated, order, delivery);
 

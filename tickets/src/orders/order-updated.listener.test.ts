@@ -1,7 +1,7 @@
 import { OrderStatus, Subjects, type OrderEventData } from '@ticketing/common';
-import { readDeadLetters, waitFor } from '@ticketing/common/testing';
-import { useTicketsHarness } from '../test-kit/harness';
-import { buildOrderEvent, buildTicket, newId } from '../test-kit/builders';
+import { readDeadLetters, waitFor, newId } from '@ticketing/common/testing';
+import { useHarness } from '../test-kit/harness';
+import { buildOrderEvent, buildTicket } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
 import { afterHandled, afterRetried } from '@ticketing/common/testing';
 import { QUEUE_GROUP_NAME } from '../queue-group';
@@ -9,7 +9,7 @@ import { Ticket } from '../tickets/ticket.model';
 import { OrderRef } from './order-replica.model';
 
 describe('order:updated listener (real nats-server and MongoDB-protocol server)', () => {
-  const t = useTicketsHarness({ listeners: true });
+  const t = useHarness({ listeners: true });
   const created = (order: OrderEventData) => publishOrderEvent(t.bus, Subjects.OrderCreated, order);
   const updated = (order: OrderEventData, delivery?: string) => publishOrderEvent(t.bus, Subjects.OrderUpdated, order, delivery);
 

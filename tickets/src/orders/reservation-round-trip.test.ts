@@ -1,13 +1,13 @@
 import request from 'supertest';
 import { OrderStatus, Subjects } from '@ticketing/common';
 import { authHeader, testToken } from '@ticketing/common/testing';
-import { useTicketsHarness } from '../test-kit/harness';
+import { useHarness } from '../test-kit/harness';
 import { buildOrderEvent, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
 import { afterHandled } from '@ticketing/common/testing';
 
 describe('reservation round trip through the API (real nats-server and MongoDB-protocol server)', () => {
-  const t = useTicketsHarness({ listeners: true });
+  const t = useHarness({ listeners: true });
 
   it('when a ticket is ordered, then it is reserved and cannot be edited; when the order is cancelled, then it is free and editable again', async () => {
     const seller = testToken({ id: 'seller-1' });

@@ -1,9 +1,7 @@
-import { Types } from 'mongoose';
 import { OrderStatus, recordEvent, Subjects, type OrderEventData, type OutboxRelay, type TicketCreatedEvent } from '@ticketing/common';
+import { newId } from '@ticketing/common/testing';
 import { Ticket, type TicketAttrs, type TicketDoc } from '../tickets/ticket.model';
 import { toTicketEventData } from '../tickets/ticket-events';
-
-export const newId = () => new Types.ObjectId().toHexString();
 
 /** A valid create/update body. */
 export const ticketBody = (overrides: Partial<{ title: unknown; price: unknown }> = {}) => ({

@@ -1,5 +1,5 @@
-import { eventMessageId, type JetStreamBus, type OrderEventData, type Subject, type TicketEventData } from '@ticketing/common';
-import { readStream, waitFor } from '@ticketing/common/testing';
+import type { JetStreamBus, OrderEventData, Subject, TicketEventData } from '@ticketing/common';
+import { publishEvent, readStream, waitFor } from '@ticketing/common/testing';
 import { Ticket } from '../tickets/ticket.model';
 
 export interface PublishedTicketEvent {
@@ -27,10 +27,7 @@ export async function publishedTicketEvents(bus: JetStreamBus, ticketId: string)
     .map(({ subject, data, msgId }) => ({ subject, data, msgId }));
 }
 
-/**
- * Publishes an order event as the orders service would. `delivery` makes a distinct message id,
- * so the bus does not drop a deliberate duplicate before our listener gets to see it.
- */
+/** Publishes an order event as the orders service would (`delivery`: see `publishEvent`). */
 export function publishOrderEvent(bus: JetStreamBus, subject: Subject, data: OrderEventData, delivery = ''): Promise<void> {
-  return bus.publish(subject, data, eventMessageId(subject, data) + delivery);
+  return publishEvent(bus, subject, data, delivery);
 }

@@ -1,13 +1,13 @@
 import request from 'supertest';
 import { Subjects } from '@ticketing/common';
 import { authHeader, testToken } from '@ticketing/common/testing';
-import { useTicketsHarness } from '../test-kit/harness';
+import { useHarness } from '../test-kit/harness';
 import { ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 
 describe('POST /api/tickets', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
   const create = (body: unknown, token = testToken({ id: 'seller-1' })) =>
     request(t.app)
       .post('/api/tickets')

@@ -1,14 +1,14 @@
 import request from 'supertest';
 import { OrderStatus, Subjects, type TicketEventData } from '@ticketing/common';
 import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/common/testing';
-import { useTicketsHarness } from '../test-kit/harness';
+import { useHarness } from '../test-kit/harness';
 import { buildOrderEvent, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
 import { afterHandled } from '@ticketing/common/testing';
 import { Ticket } from './ticket.model';
 
 describe('no lost events: the outbox (real nats-server and MongoDB-protocol server)', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
 
   it('when the bus is down during a create and an edit, then both succeed and their events are published in order once it is back', async () => {
     const token = testToken({ id: 'seller-1' });
@@ -49,7 +49,7 @@ async function pendingIds(id: string): Promise<string[]> {
 
 describe('published events leave the record with its next edit (real servers)', () => {
   // The batched clean-up is put off for a minute, so only the edit's own write can remove them.
-  const t = useTicketsHarness({ relay: { cleanupDelayMs: 60_000 } });
+  const t = useHarness({ relay: { cleanupDelayMs: 60_000 } });
 
   it('when a ticket is edited after its events were published, then the edit stores only its own event, and all are published in order', async () => {
     const token = testToken({ id: 'seller-2' });
@@ -82,7 +82,7 @@ describe('published events leave the record with its next edit (real servers)', 
 });
 
 describe('published events leave the record with a reservation too (real servers)', () => {
-  const t = useTicketsHarness({ listeners: true, relay: { cleanupDelayMs: 60_000 } });
+  const t = useHarness({ listeners: true, relay: { cleanupDelayMs: 60_000 } });
 
   it('when a ticket is reserved and freed after its events were published, then each of those writes stores only its own event', async () => {
     const token = testToken({ id: 'seller-3' });

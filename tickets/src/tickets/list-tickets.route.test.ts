@@ -1,10 +1,11 @@
 import request from 'supertest';
-import { useTicketsHarness } from '../test-kit/harness';
-import { buildTicket, newId } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
+import { newId } from '@ticketing/common/testing';
+import { buildTicket } from '../test-kit/builders';
 import { Ticket } from './ticket.model';
 
 describe('GET /api/tickets', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
 
   beforeEach(async () => {
     await Ticket.deleteMany({});

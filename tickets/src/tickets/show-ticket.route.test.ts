@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { useTicketsHarness } from '../test-kit/harness';
-import { buildTicket, newId } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
+import { newId } from '@ticketing/common/testing';
+import { buildTicket } from '../test-kit/builders';
 
 describe('GET /api/tickets/:id', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
 
   it('when the ticket exists, then it is 200 with the ticket (no sign-in needed) and its version as ETag', async () => {
     const ticket = await buildTicket({ title: 'Opera', price: 5, userId: 'seller-1' });

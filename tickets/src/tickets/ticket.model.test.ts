@@ -1,13 +1,13 @@
 import { Error as MongooseError } from 'mongoose';
 import { recordEvent, Subjects, type TicketUpdatedEvent } from '@ticketing/common';
-import { useTicketsHarness } from '../test-kit/harness';
+import { useHarness } from '../test-kit/harness';
 import { buildTicket } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 import { toTicketEventData } from './ticket-events';
 
 describe('Ticket model (real MongoDB-protocol server)', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
 
   it('when the same ticket is loaded twice and the first copy is saved, then saving the second copy rejects', async () => {
     const ticket = await buildTicket({ price: 5 });

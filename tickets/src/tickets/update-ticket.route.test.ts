@@ -1,15 +1,15 @@
 import request from 'supertest';
 import type { Express } from 'express';
 import { silentLogger, Subjects } from '@ticketing/common';
-import { authHeader, TEST_JWT_KEY, testToken } from '@ticketing/common/testing';
+import { authHeader, TEST_JWT_KEY, testToken, newId } from '@ticketing/common/testing';
 import { createApp } from '../app';
-import { useTicketsHarness } from '../test-kit/harness';
-import { buildTicket, newId, ticketBody } from '../test-kit/builders';
+import { useHarness } from '../test-kit/harness';
+import { buildTicket, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 
 describe('PUT /api/tickets/:id', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
   const owner = { id: 'owner-1' };
   const ownerToken = testToken(owner);
   const put = (id: string, body: object, token: string | null = ownerToken) => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { authHeader, testToken } from '@ticketing/common/testing';
-import { useTicketsHarness } from '../test-kit/harness';
+import { useHarness } from '../test-kit/harness';
 import { buildTicket } from '../test-kit/builders';
 import { Ticket } from './ticket.model';
 
@@ -30,7 +30,7 @@ function assertValidTicket(t: { title: unknown; price: unknown; userId: unknown;
 }
 
 describe('random JSON thrown at the write endpoints', () => {
-  const t = useTicketsHarness();
+  const t = useHarness();
   const token = testToken({ id: 'fuzzer' });
 
   it('never gets a 5xx, and the database holds only valid tickets', async () => {

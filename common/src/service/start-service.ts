@@ -1,0 +1,98 @@
+import type { RequestListener } from 'node:http';
+import mongoose, { type Model } from 'mongoose';
+import { connectBus, type BusConfig, type ServiceBus } from '../bus/connect-bus';
+import type { ReadinessCheck } from '../http/health';
+import { serviceReadiness } from '../http/readiness';
+import { serveHttp } from '../http/serve-http';
+import type { Logger } from '../logger';
+import { ServiceMetrics, type ObservedListener } from '../metrics/service-metrics';
+import { OutboxRelay } from '../outbox/outbox';
+import type { RunningService } from './run-service';
+
+/** What a service's listeners are to the start-up: each listens and closes. */
+export interface ServiceListener extends ObservedListener {
+  listen(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A background job of a service (orders' expiry): started after the listeners, stopped before the relay. */
+export interface ServiceWorker {
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** What every service's app is made from; a service's `createApp` adds what is its own. */
+export interface ServiceAppDeps {
+  jwtKey: string;
+  trustProxyHops: number;
+  relay: OutboxRelay;
+  logger: Logger;
+  readiness: Record<string, ReadinessCheck>;
+  stats: () => unknown;
+  metrics: ServiceMetrics;
+}
+
+export type ServiceConfig = BusConfig & { MONGO_URL: string; JWT_KEY: string; PORT: number; TRUST_PROXY_HOPS: number };
+
+/** The parts of a service, as its `service.ts` names them. */
+export interface ServiceParts<L extends { [K in keyof L]: ServiceListener }> {
+  name: string;
+  config: ServiceConfig;
+  logger: Logger;
+  /** Connects mongoose with the service's models in place (its `database.ts`). */
+  connectDatabase(url: string, logger: Logger): Promise<void>;
+  /** The model whose records carry the events this service publishes. */
+  outboxModel: Model<any>;
+  createListeners(bus: ServiceBus, deps: { relay: OutboxRelay; logger: Logger }): L;
+  stats(listeners: L, relay: OutboxRelay): unknown;
+  createApp(deps: ServiceAppDeps): RequestListener;
+  workers?(deps: { relay: OutboxRelay; logger: Logger }): ServiceWorker[];
+}
+
+/**
+ * Connects everything and starts serving, in the same order for every service; `stop` undoes it
+ * in reverse. main.ts owns the process (signals, exit codes: `runService`).
+ */
+export async function startEventService<L extends { [K in keyof L]: ServiceListener }>(parts: ServiceParts<L>): Promise<RunningService> {
+  const { name, config, logger } = parts;
+  // While the database is unreachable a request fails within 2 s (503) instead of hanging.
+  await parts.connectDatabase(config.MONGO_URL, logger);
+
+  const bus = await connectBus(config, logger.child({ component: 'bus' }));
+  const relay = new OutboxRelay(parts.outboxModel, bus, { logger: logger.child({ component: 'outbox' }) });
+  const listeners = parts.createListeners(bus, { relay, logger });
+  const each: ServiceListener[] = Object.values(listeners);
+  const workers = parts.workers?.({ relay, logger }) ?? [];
+  const metrics = new ServiceMetrics(name).observeListeners(each).observeOutbox(relay);
+
+  let stopping = false;
+  const app = parts.createApp({
+    jwtKey: config.JWT_KEY,
+    trustProxyHops: config.TRUST_PROXY_HOPS,
+    relay,
+    logger,
+    readiness: serviceReadiness(bus, () => stopping),
+    stats: () => parts.stats(listeners, relay),
+    metrics,
+  });
+
+  for (const listener of each) await listener.listen();
+  relay.start();
+  for (const worker of workers) worker.start();
+
+  const http = await serveHttp(app, config.PORT);
+  logger.info(`${name} listening`, { port: http.port });
+
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    stopping = true;
+    await http.close();
+    // Each listener finishes the event it is handling; the rest stay on the bus for another copy.
+    await Promise.all(each.map((listener) => listener.close()));
+    for (const worker of workers) await worker.stop();
+    await relay.stop();
+    await bus.close();
+    await mongoose.disconnect();
+  };
+  return { port: http.port, stop: () => (stopped ??= stop()) };
+}
