@@ -83,7 +83,17 @@ describe('the orders service as main.ts runs it (real servers)', () => {
     await sleep(50);
 
     const stopped = service.stop();
-    await sleep(100);
+    // stopping has begun once new connections are refused
+    await waitFor(
+      () =>
+        api()
+          .get('/healthz')
+          .then(
+            () => false,
+            () => true,
+          ),
+      { what: 'new connections to be refused' },
+    );
     inFlight.end(body.slice(5));
 
     expect(await answered).toBe(404); // an unknown ticket: the request ran to the end, against a live database

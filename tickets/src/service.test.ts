@@ -4,11 +4,11 @@ import { createLogger, JetStreamBus, Subjects, type RunningService } from '@tick
 import {
   authHeader,
   readStream,
-  sleep,
   startNatsServer,
   testMongoUrl,
   testToken,
   TEST_JWT_KEY,
+  waitFor,
   type NatsServerHandle,
 } from '@ticketing/common/testing';
 import { loadConfig } from './config';
@@ -53,7 +53,7 @@ describe('tickets process start-up and graceful shutdown', () => {
 
     let stopDone = false;
     const stopped = service.stop().then(() => (stopDone = true));
-    await sleep(200);
+    await refusesConnections(port); // stopping has begun
     expect(stopDone).toBe(false); // still waiting for the request
     inFlight.finish();
     const res = await inFlight.response;
@@ -71,6 +71,18 @@ describe('tickets process start-up and graceful shutdown', () => {
     }
   });
 });
+
+/** Waits until the port takes no new connection: the service has started to stop. */
+function refusesConnections(port: number): Promise<boolean> {
+  return waitFor(
+    () =>
+      fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => false,
+        () => true,
+      ),
+    { what: `port ${port} to refuse connections` },
+  );
+}
 
 /** POSTs a ticket: headers and the first bytes now, the rest of the body when `finish` is called. */
 function startSlowPost(port: number, body: string) {

@@ -1,10 +1,10 @@
 import { OrderStatus, Subjects, type OrderEventData } from '@ticketing/common';
-import { authHeader, readStream, sleep, testToken, waitFor, newId } from '@ticketing/common/testing';
+import { authHeader, newId, readStream, testToken, waitFor } from '@ticketing/common/testing';
 import type { Server } from 'node:http';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { buildTicketEvent, fakeClock, givenTicket } from '../test-kit/builders';
-import { publishTicketEvent, publishedEvents } from '../test-kit/events';
+import { publishTicketEvent, publishedOrderEvents } from '../test-kit/events';
 import { useHarness } from '../test-kit/harness';
 import { RaceClient } from '../test-kit/http-client';
 import { Ticket } from '../tickets/ticket-replica.model';
@@ -18,7 +18,8 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
 
   const order = (ticketId: unknown, token = testToken()) => request(h.app).post('/api/orders').set(authHeader(token)).send({ ticketId });
   const ordersFor = (ticketId: string) => Order.find({ ticket: ticketId }).lean();
-  const createdEvents = (orderId: string) => publishedEvents<OrderEventData>(h.bus, Subjects.OrderCreated, orderId);
+  const createdEvents = async (orderId: string) =>
+    (await publishedOrderEvents(h.bus, orderId)).filter((e) => e.subject === Subjects.OrderCreated).map((e) => e.data);
   const createdEventsForTicket = async (ticketId: string) =>
     (await readStream<OrderEventData>(h.bus, { subject: Subjects.OrderCreated }))
       .map((m) => m.data)
@@ -103,7 +104,7 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
 
       expect(res.body.errors).toEqual([{ message: 'This ticket is already reserved by another order' }]);
       expect(await ordersFor(ticket.id)).toHaveLength(1);
-      await sleep(200);
+      await publishedOrderEvents(h.bus, first.body.id); // the only order's events are all out
       expect((await createdEventsForTicket(ticket.id)).map((e) => e.id)).toEqual([first.body.id]);
     },
   );
@@ -169,7 +170,7 @@ describe('POST /api/orders (real MongoDB-protocol server and nats-server)', () =
       const winner = responses.find((r) => r.status === 201)!.body;
       const stored = await ordersFor(ticket.id);
       expect(stored.map((o) => String(o._id))).toEqual([winner.id]);
-      await sleep(300);
+      await publishedOrderEvents(h.bus, winner.id); // the only order's events are all out
       expect((await createdEventsForTicket(ticket.id)).map((e) => e.id)).toEqual([winner.id]);
     });
   });

@@ -1,9 +1,10 @@
-import type { JetStreamBus, Subject, TicketEventData } from '@ticketing/common';
-import { publishEvent, readStream } from '@ticketing/common/testing';
+import type { JetStreamBus, OrderEventData, Subject, TicketEventData } from '@ticketing/common';
+import { publishEvent, settledEvents, type PublishedEvent } from '@ticketing/common/testing';
+import { Order } from '../orders/order.model';
 
-/** The events really stored in the stream for one record. */
-export async function publishedEvents<T extends { id: string }>(bus: JetStreamBus, subject: Subject, id: string): Promise<T[]> {
-  return (await readStream<T>(bus, { subject })).map((m) => m.data).filter((d) => d.id === id);
+/** Every order event stored in the stream about this order, once its outbox is empty (see `settledEvents`). */
+export function publishedOrderEvents(bus: JetStreamBus, orderId: string): Promise<PublishedEvent<OrderEventData>[]> {
+  return settledEvents<OrderEventData>(bus, Order, 'order', orderId);
 }
 
 /** Publishes a ticket event as the tickets service would (`delivery`: see `publishEvent`). */

@@ -1,5 +1,5 @@
 import { Subjects } from '@ticketing/common';
-import { sleep, waitFor } from '@ticketing/common/testing';
+import { waitFor } from '@ticketing/common/testing';
 import { buildTicketEvent } from '../test-kit/builders';
 import { publishTicketEvent } from '../test-kit/events';
 import { startHarness, type Harness } from '../test-kit/harness';
@@ -170,7 +170,6 @@ describe('ticket replica listeners (real nats-server and MongoDB-protocol server
   });
 
   it('when all is applied, then nothing is left unacknowledged on either durable consumer', async () => {
-    await sleep(200);
     for (const durable of ['orders-service__ticket_created', 'orders-service__ticket_updated']) {
       await waitFor(
         async () => {
