@@ -8,3 +8,4 @@ export * from './logger';
 export * from './lru-map';
 export * from './metrics';
 export * from './api';
+export * from './object-id';

@@ -1,7 +1,14 @@
-import { OrderStatus, Subjects, recordEvent, requireAuth, validateRequest, type OrderCreatedEvent } from '@ticketing/common';
+import {
+  OrderStatus,
+  Subjects,
+  recordEvent,
+  requireAuth,
+  validateRequest,
+  type OrderCreatedEvent,
+  isObjectIdString,
+} from '@ticketing/common';
 import { Router } from 'express';
 import { body } from 'express-validator';
-import { isObjectIdString } from '../object-id';
 import { orderEventData } from './order-events';
 import { orderView } from './order-view';
 import { Order } from './order.model';

@@ -1,5 +1,4 @@
-import { NotFoundError } from '@ticketing/common';
-import { isObjectIdString } from '../object-id';
+import { NotFoundError, isObjectIdString } from '@ticketing/common';
 import { Ticket, type TicketReplica } from '../tickets/ticket-replica.model';
 import { Order, type OrderDocument } from './order.model';
 

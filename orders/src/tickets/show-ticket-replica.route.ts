@@ -1,6 +1,5 @@
-import { NotFoundError, ValidationError } from '@ticketing/common';
+import { NotFoundError, ValidationError, isObjectIdString } from '@ticketing/common';
 import { Router } from 'express';
-import { isObjectIdString } from '../object-id';
 import { Ticket, replicaView, type TicketReplica } from './ticket-replica.model';
 
 /** The most ticket ids one `GET /api/orders/tickets?ids=…` may name. */
