@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { OBJECT_ID } from '../object-id';
 import { ORDER_STATUSES } from './order-status';
 import { Subjects, type Subject } from './subjects';
 
 /** A MongoDB ObjectId in its 24-hex-digit string form: ids are shared by both services. */
-const objectId = z.string().regex(/^[0-9a-f]{24}$/i, 'must be a 24-hex-digit id');
+const objectId = z.string().regex(OBJECT_ID, 'must be a 24-hex-digit id');
 const version = z.number().int().min(0);
 
 export const ticketEventSchema = z.strictObject({

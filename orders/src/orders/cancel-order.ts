@@ -1,6 +1,6 @@
-import { OrderStatus, Subjects, recordEvent, type OrderUpdatedEvent, type OutboxRelay } from '@ticketing/common';
+import { OrderStatus, Subjects, type OutboxRelay } from '@ticketing/common';
 import type { TicketReplica } from '../tickets/ticket-replica.model';
-import { orderEventData } from './order-events';
+import { recordOrderEvent } from './order-events';
 import type { OrderDocument } from './order.model';
 
 /** Statuses from which an order can still be cancelled (by its user, or by expiry). */
@@ -14,8 +14,6 @@ export const CANCELLABLE_STATUSES: readonly OrderStatus[] = [OrderStatus.Created
  */
 export async function cancelOrder(order: OrderDocument, ticket: Pick<TicketReplica, '_id' | 'price'>, relay: OutboxRelay): Promise<void> {
   order.status = OrderStatus.Cancelled;
-  recordEvent<OrderUpdatedEvent>(order, Subjects.OrderUpdated, (version) =>
-    orderEventData(order, { id: String(ticket._id), price: ticket.price }, version),
-  );
+  recordOrderEvent(order, Subjects.OrderUpdated, { id: String(ticket._id), price: ticket.price });
   await relay.saveAndDispatch(order);
 }

@@ -1,15 +1,7 @@
-import {
-  OrderStatus,
-  Subjects,
-  recordEvent,
-  requireAuth,
-  validateRequest,
-  type OrderCreatedEvent,
-  isObjectIdString,
-} from '@ticketing/common';
+import { isObjectIdString, OrderStatus, requireAuth, Subjects, validateRequest } from '@ticketing/common';
 import { Router } from 'express';
 import { body } from 'express-validator';
-import { orderEventData } from './order-events';
+import { recordOrderEvent } from './order-events';
 import { orderView } from './order-view';
 import { Order } from './order.model';
 import type { OrderRouteDeps } from './route-deps';
@@ -36,17 +28,14 @@ export function createOrderRouter({ relay, clock, expirationSeconds }: OrderRout
       });
       // 404 for an unknown ticket, 409 for a held one; nothing is written in either case.
       const ticket = await claimTicket(ticketId, order._id, now);
-      recordEvent<OrderCreatedEvent>(order, Subjects.OrderCreated, (version) =>
-        orderEventData(order, { id: ticketId, price: ticket.price }, version),
-      );
+      recordOrderEvent(order, Subjects.OrderCreated, { id: ticketId, price: ticket.price });
       try {
-        await order.save();
+        await relay.saveAndDispatch(order);
       } catch (err) {
         // Nothing was stored: give the ticket back now rather than after the claim's grace period.
         await withdrawClaim(ticket._id, order._id).catch(() => undefined);
         throw err;
       }
-      void relay.dispatch(order);
       res.status(201).json(orderView(order, ticket));
     },
   );

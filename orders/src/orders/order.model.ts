@@ -26,12 +26,6 @@ const orderSchema = new Schema<OrderFields>(
     versionKey: 'version',
     optimisticConcurrency: true,
     timestamps: { createdAt: true, updatedAt: false },
-    toJSON: {
-      transform: (_doc, ret: Record<string, unknown>) => {
-        const { _id, outbox: _outbox, ...fields } = ret;
-        return { id: String(_id), ...fields };
-      },
-    },
   },
 );
 orderSchema.index({ userId: 1, createdAt: -1 });

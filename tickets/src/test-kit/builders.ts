@@ -1,7 +1,7 @@
-import { OrderStatus, recordEvent, Subjects, type OrderEventData, type OutboxRelay, type TicketCreatedEvent } from '@ticketing/common';
+import { OrderStatus, Subjects, type OrderEventData, type OutboxRelay } from '@ticketing/common';
 import { newId } from '@ticketing/common/testing';
 import { Ticket, type TicketAttrs, type TicketDoc } from '../tickets/ticket.model';
-import { toTicketEventData } from '../tickets/ticket-events';
+import { recordTicketEvent } from '../tickets/ticket-events';
 
 /** A valid create/update body. */
 export const ticketBody = (overrides: Partial<{ title: unknown; price: unknown }> = {}) => ({
@@ -17,7 +17,7 @@ export const ticketBody = (overrides: Partial<{ title: unknown; price: unknown }
  */
 export async function buildTicket(attrs: Partial<TicketAttrs> = {}, relay?: OutboxRelay): Promise<TicketDoc> {
   const ticket = Ticket.build({ title: 'Concert', price: 20, userId: 'owner-1', ...attrs });
-  if (relay) recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
+  if (relay) recordTicketEvent(ticket, Subjects.TicketCreated);
   await ticket.save();
   if (relay) await relay.dispatch(ticket);
   return ticket;

@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { matchedData } from 'express-validator';
-import { recordEvent, requireAuth, Subjects, validateRequest, type OutboxRelay, type TicketCreatedEvent } from '@ticketing/common';
+import { requireAuth, Subjects, validateRequest, type OutboxRelay } from '@ticketing/common';
 import { Ticket } from './ticket.model';
-import { toTicketEventData } from './ticket-events';
+import { ticketView } from './ticket-view';
+import { recordTicketEvent } from './ticket-events';
 import { ticketBodyRules, type TicketBody } from './ticket-rules';
 import { signedInUser, versionTag } from './find-ticket';
 import type { WrittenTickets } from './written-tickets';
@@ -13,11 +14,10 @@ export function createTicketRouter({ relay, written }: { relay: OutboxRelay; wri
     const { title, price } = matchedData<TicketBody>(req, { locations: ['body'] });
     const ticket = Ticket.build({ title, price, userId: signedInUser(req).id });
     // The event is stored in the same write as the ticket: if the save succeeds, it will be published.
-    recordEvent<TicketCreatedEvent>(ticket, Subjects.TicketCreated, (version) => toTicketEventData(ticket, version));
-    await ticket.save();
-    void relay.dispatch(ticket);
+    recordTicketEvent(ticket, Subjects.TicketCreated);
+    await relay.saveAndDispatch(ticket);
     written.remember(ticket.toObject());
-    res.status(201).set('ETag', versionTag(ticket.version)).json(ticket);
+    res.status(201).set('ETag', versionTag(ticket.version)).json(ticketView(ticket));
   });
   return router;
 }

@@ -1,8 +1,6 @@
-import { NotFoundError, UnauthorizedError, type UserPayload } from '@ticketing/common';
+import { isObjectIdString, NotFoundError, UnauthorizedError, type UserPayload } from '@ticketing/common';
 import type { Request } from 'express';
 import { Ticket, type TicketRecord } from './ticket.model';
-
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
 
 /**
  * The ticket with this id, as stored (lean: reading routes need no mongoose document, and skipping
@@ -10,7 +8,7 @@ const OBJECT_ID = /^[0-9a-f]{24}$/i;
  * (404, not 500).
  */
 export async function findTicketOr404(id: unknown): Promise<TicketRecord> {
-  const ticket = typeof id === 'string' && OBJECT_ID.test(id) ? await Ticket.findById(id).lean<TicketRecord>() : null;
+  const ticket = isObjectIdString(id) ? await Ticket.findById(id).lean<TicketRecord>() : null;
   if (!ticket) throw new NotFoundError('Ticket not found');
   return ticket;
 }

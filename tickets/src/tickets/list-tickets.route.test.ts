@@ -3,6 +3,7 @@ import { useHarness } from '../test-kit/harness';
 import { newId } from '@ticketing/common/testing';
 import { buildTicket } from '../test-kit/builders';
 import { Ticket } from './ticket.model';
+import { ticketView } from './ticket-view';
 
 describe('GET /api/tickets', () => {
   const t = useHarness();
@@ -20,7 +21,7 @@ describe('GET /api/tickets', () => {
     const res = await request(t.app).get('/api/tickets');
 
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ tickets: [newest.toJSON(), oldest.toJSON()], nextCursor: null });
+    expect(res.body).toEqual({ tickets: [ticketView(newest), ticketView(oldest)], nextCursor: null });
   });
 
   it('when a ticket is freed again, then it is listed again', async () => {

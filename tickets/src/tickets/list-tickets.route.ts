@@ -1,7 +1,8 @@
 import { Router, type RequestHandler } from 'express';
 import { matchedData, query } from 'express-validator';
-import { TICKET_LIMITS, ValidationError, validateRequest } from '@ticketing/common';
+import { isObjectIdString, TICKET_LIMITS, ValidationError, validateRequest } from '@ticketing/common';
 import { Ticket } from './ticket.model';
+import { ticketView } from './ticket-view';
 
 export const DEFAULT_PAGE_SIZE = TICKET_LIMITS.defaultPageSize;
 export const MAX_PAGE_SIZE = TICKET_LIMITS.maxPageSize;
@@ -20,7 +21,7 @@ const listRules = [
     .isString()
     .withMessage('cursor must be given once')
     .bail()
-    .isMongoId()
+    .custom(isObjectIdString)
     .withMessage('cursor must be a nextCursor value from a previous page'),
 ];
 
@@ -35,7 +36,7 @@ export function listTicketsRouter(): Router {
       .sort({ _id: -1 })
       .limit(limit + 1);
     const tickets = page.slice(0, limit);
-    res.json({ tickets, nextCursor: page.length > limit ? tickets[tickets.length - 1].id : null });
+    res.json({ tickets: tickets.map(ticketView), nextCursor: page.length > limit ? tickets[tickets.length - 1].id : null });
   });
   return router;
 }

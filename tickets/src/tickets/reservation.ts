@@ -1,6 +1,6 @@
-import { recordEvent, Subjects, type TicketUpdatedEvent } from '@ticketing/common';
+import { Subjects } from '@ticketing/common';
 import type { TicketDoc } from './ticket.model';
-import { toTicketEventData } from './ticket-events';
+import { recordTicketEvent } from './ticket-events';
 
 /**
  * Marks the ticket as held by an order and queues the `ticket:updated` saying so; both are
@@ -8,11 +8,11 @@ import { toTicketEventData } from './ticket-events';
  */
 export function reserveTicket(ticket: TicketDoc, orderId: string): void {
   ticket.set('orderId', orderId);
-  recordEvent<TicketUpdatedEvent>(ticket, Subjects.TicketUpdated, (version) => toTicketEventData(ticket, version));
+  recordTicketEvent(ticket, Subjects.TicketUpdated);
 }
 
 /** Frees the ticket (no `orderId` in the event means free), stored by the next `save()`. */
 export function releaseTicket(ticket: TicketDoc): void {
   ticket.set('orderId', undefined);
-  recordEvent<TicketUpdatedEvent>(ticket, Subjects.TicketUpdated, (version) => toTicketEventData(ticket, version));
+  recordTicketEvent(ticket, Subjects.TicketUpdated);
 }

@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { findTicketOr404, versionTag } from './find-ticket';
-import { ticketJson } from './ticket.model';
+import { ticketView } from './ticket-view';
 
 export function showTicketRouter(): Router {
   const router = Router();
   router.get('/api/tickets/:id', async (req, res) => {
     const ticket = await findTicketOr404(req.params.id);
-    res.set('ETag', versionTag(ticket.version)).json(ticketJson(ticket));
+    res.set('ETag', versionTag(ticket.version)).json(ticketView(ticket));
   });
   return router;
 }

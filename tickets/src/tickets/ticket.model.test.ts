@@ -5,6 +5,7 @@ import { buildTicket } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 import { toTicketEventData } from './ticket-events';
+import { ticketView } from './ticket-view';
 
 describe('Ticket model (real MongoDB-protocol server)', () => {
   const t = useHarness();
@@ -54,7 +55,7 @@ describe('Ticket model (real MongoDB-protocol server)', () => {
     const ticket = await buildTicket({ id, title: 'Opera', price: 42.5, userId: 'u-1' });
     const stored = await Ticket.findById(id).orFail();
 
-    expect(JSON.parse(JSON.stringify(stored))).toEqual({ id, title: 'Opera', price: 42.5, userId: 'u-1', version: 0 });
+    expect(JSON.parse(JSON.stringify(ticketView(stored)))).toEqual({ id, title: 'Opera', price: 42.5, userId: 'u-1', version: 0 });
     expect(ticket.id).toBe(id);
   });
 });

@@ -21,29 +21,8 @@ export interface TicketFields {
 
 export type TicketDoc = HydratedDocument<TicketFields>;
 
-export interface TicketJson {
-  id: string;
-  title: string;
-  price: number;
-  userId: string;
-  version: number;
-  orderId?: string;
-}
-
 /** A ticket as read with `lean()`: the stored fields, nothing hydrated. */
 export type TicketRecord = TicketFields & { _id: Types.ObjectId };
-
-/** The public shape of a ticket: `id` instead of `_id`, and the pending events (`outbox`) never leak. */
-export function ticketJson(t: Omit<TicketFields, 'outbox'> & { _id: unknown }): TicketJson {
-  return {
-    id: String(t._id),
-    title: t.title,
-    price: t.price,
-    userId: t.userId,
-    version: t.version,
-    ...(t.orderId ? { orderId: t.orderId } : {}),
-  };
-}
 
 interface TicketModel extends Model<TicketFields> {
   build(attrs: TicketAttrs): TicketDoc;
@@ -63,9 +42,6 @@ const ticketSchema = new Schema<TicketFields, TicketModel>(
     // overwriting (see README for why this replaces mongoose-update-if-current).
     versionKey: 'version',
     optimisticConcurrency: true,
-    toJSON: {
-      transform: (_doc, ret) => ticketJson(ret),
-    },
   },
 );
 

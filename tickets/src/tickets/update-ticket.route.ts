@@ -15,7 +15,8 @@ import {
 import { toTicketEventData } from './ticket-events';
 import { ticketBodyRules, type TicketBody } from './ticket-rules';
 import { findTicketOr404, signedInUser, versionTag } from './find-ticket';
-import { Ticket, ticketJson, type TicketRecord } from './ticket.model';
+import { Ticket, type TicketRecord } from './ticket.model';
+import { ticketView } from './ticket-view';
 import type { WrittenTickets } from './written-tickets';
 import { expectedVersion } from './expected-version';
 
@@ -58,7 +59,7 @@ export function updateTicketRouter({ relay, written }: { relay: OutboxRelay; wri
     const { title, price, version } = matchedData<TicketBody & { version?: number }>(req, { locations: ['body'] });
     const expected = expectedVersion(req.get('If-Match'), version);
     const user = signedInUser(req);
-    const respond = (edited: TicketRecord) => res.set('ETag', versionTag(edited.version)).json(ticketJson(edited));
+    const respond = (edited: TicketRecord) => res.set('ETag', versionTag(edited.version)).json(ticketView(edited));
 
     // The ticket as this copy last wrote it, if that allows the edit: no read at all when it is
     // still current, which it is unless someone else wrote the ticket since. Every refusal below
