@@ -88,3 +88,14 @@ export function execForm(stages: Stage[], stage: Stage, keyword: 'CMD' | 'ENTRYP
 export function runCommands(stage: Stage): string[] {
   return stage.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
 }
+
+/** The one Dockerfile of both services; the build argument SERVICE names the one to build. */
+export const SERVICE_DOCKERFILE = 'Dockerfile';
+
+/** A Dockerfile's text with build arguments expanded (`$NAME`, `${NAME}`), as `--build-arg` would. */
+export function withBuildArgs(text: string, args: Record<string, string>): string {
+  return text.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (match, braced: string | undefined, bare: string | undefined) => args[braced ?? bare ?? ''] ?? match,
+  );
+}

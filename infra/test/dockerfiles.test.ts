@@ -1,10 +1,22 @@
 /**
- * The service images: lint-clean Dockerfiles (dockerfile-utils), a production stage that runs the
- * compiled service as a non-root node process receiving signals itself, a `dev` stage for the
- * skaffold loop, and a .dockerignore that keeps host builds and installs out of the context.
+ * The service images: one lint-clean Dockerfile (dockerfile-utils) for both services, built for
+ * either with the build argument SERVICE; a production stage that runs the compiled service as a
+ * non-root node process receiving signals itself, a `dev` stage for the skaffold loop, and a
+ * .dockerignore that keeps host builds and installs out of the context.
  */
+import { posix } from 'node:path';
 import { validate } from 'dockerfile-utils';
-import { baseImage, effectiveSetting, execForm, parseStages, runCommands, stageNamed, type Stage } from './dockerfile';
+import {
+  baseImage,
+  effectiveSetting,
+  execForm,
+  parseStages,
+  runCommands,
+  SERVICE_DOCKERFILE,
+  stageNamed,
+  withBuildArgs,
+  type Stage,
+} from './dockerfile';
 import { dockerIgnores } from './glob';
 import { readRepoFile, SERVICES } from './manifests';
 
@@ -14,10 +26,8 @@ const WARNING = 2;
 
 const isRoot = (user: string | undefined): boolean => user === undefined || /^(root|0)(:.*)?$/.test(user);
 
-describe.each(SERVICES)('%s/Dockerfile', (service) => {
-  const text = readRepoFile(`${service}/Dockerfile`);
-  const stages = parseStages(text);
-  const production = stages[stages.length - 1];
+describe(`${SERVICE_DOCKERFILE} (both services)`, () => {
+  const text = readRepoFile(SERVICE_DOCKERFILE);
 
   it('has no lint errors or warnings', () => {
     const problems = validate(text)
@@ -25,6 +35,21 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
       .map((d) => `line ${d.range.start.line + 1}: ${d.message}`);
     expect(problems).toEqual([]);
   });
+
+  it('takes the service as the build argument SERVICE and refuses a build that names no service of ours', () => {
+    expect(text).toMatch(/^ARG SERVICE$/m);
+    const check = runCommands(stageNamed(parseStages(text), 'manifests')!).find((run) => /\$SERVICE/.test(run)) ?? '';
+    expect(check).toContain(`${SERVICES.join('|')})`);
+    expect(check).toMatch(/exit 1/);
+  });
+});
+
+describe.each(SERVICES)(`${SERVICE_DOCKERFILE} built with SERVICE=%s`, (service) => {
+  const text = withBuildArgs(readRepoFile(SERVICE_DOCKERFILE), { SERVICE: service });
+  const stages = parseStages(text);
+  const production = stages[stages.length - 1];
+  /** A path as the stage's process sees it: relative ones are resolved against its WORKDIR. */
+  const inStage = (stage: Stage, path: string) => posix.resolve(effectiveSetting(stages, stage, 'WORKDIR') ?? '/', path);
 
   it('is multi-stage, on a pinned Node LTS image', () => {
     expect(stages.length).toBeGreaterThan(1);
@@ -60,7 +85,8 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
       // An init such as tini (ENTRYPOINT ["tini", "--"]) may sit in front; npm or a shell may not.
       const command = [...(entrypoint ?? []), ...(execForm(stages, production, 'CMD') ?? [])];
       const init = command.indexOf('--') >= 0 && /tini|dumb-init/.test(command[0] ?? '') ? command.indexOf('--') + 1 : 0;
-      expect(command.slice(init)).toEqual(['node', `${service}/dist/main.js`]);
+      const [node, entry, ...rest] = command.slice(init);
+      expect([node, inStage(production, entry ?? ''), ...rest]).toEqual(['node', `/app/${service}/dist/main.js`]);
     });
 
     it('runs as a non-root user', () => {
@@ -95,7 +121,7 @@ describe.each(SERVICES)('%s/Dockerfile', (service) => {
       if (!dev) throw new Error('no dev stage');
       const command = execForm(stages, dev, 'CMD') ?? [];
       expect(command).toContain('watch');
-      expect(command[command.length - 1]).toBe(`${service}/src/main.ts`);
+      expect(inStage(dev, command[command.length - 1] ?? '')).toBe(`/app/${service}/src/main.ts`);
       expect(isRoot(effectiveSetting(stages, dev, 'USER'))).toBe(false);
     });
   });

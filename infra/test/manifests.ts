@@ -17,7 +17,7 @@ import type { IConfigMap, IContainer, IPodTemplateSpec, IService } from 'kuberne
 export const ROOT = resolve(__dirname, '..', '..');
 export const K8S_DIR = join(ROOT, 'infra', 'k8s');
 
-/** Each service has `<name>/Dockerfile`, image `ticketing/<name>`, a Deployment and a Service named `<name>`. */
+/** Each service is built from the one `Dockerfile` (SERVICE=<name>): image `ticketing/<name>`, a Deployment and a Service named `<name>`. */
 export const SERVICES = ['tickets', 'orders'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 export const imageOf = (service: ServiceName): string => `ticketing/${service}`;

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { effectiveSetting, parseStages, stageNamed } from './dockerfile';
+import { posix } from 'node:path';
+import { effectiveSetting, parseStages, SERVICE_DOCKERFILE, stageNamed, withBuildArgs } from './dockerfile';
 import { matchesGlob } from './glob';
 import { BUILT_IMAGES, imageOf, manifestFiles, named, ofKind, parseYamlDocuments, readRepoFile, ROOT, SERVICES } from './manifests';
 
@@ -18,7 +19,7 @@ interface SyncRule {
 interface Artifact {
   image?: string;
   context?: string;
-  docker?: { dockerfile?: string; target?: string };
+  docker?: { dockerfile?: string; target?: string; buildArgs?: Record<string, string> };
   sync?: { manual?: SyncRule[] };
 }
 interface SkaffoldConfig {
@@ -61,14 +62,18 @@ describe('skaffold.yaml', () => {
     const context = artifact?.context ?? '.';
     const dockerfile = artifact?.docker?.dockerfile ?? 'Dockerfile';
 
-    it(`builds the dev stage of ${service}/Dockerfile with the repository root as context`, () => {
+    /** The Dockerfile as this artifact builds it: with its build arguments expanded. */
+    const built = () => withBuildArgs(readRepoFile(join(context, dockerfile)), artifact?.docker?.buildArgs ?? {});
+
+    it(`builds the dev stage of ${SERVICE_DOCKERFILE} with SERVICE=${service} and the repository root as context`, () => {
       expect(artifact).toBeDefined();
       expect(context).toBe('.');
-      expect(dockerfile).toBe(`${service}/Dockerfile`);
+      expect(dockerfile).toBe(SERVICE_DOCKERFILE);
+      expect(artifact?.docker?.buildArgs).toEqual({ SERVICE: service });
       expect(existsSync(join(ROOT, context, dockerfile))).toBe(true);
       const target = artifact?.docker?.target;
       expect(target).toBe('dev');
-      expect(stageNamed(parseStages(readRepoFile(join(context, dockerfile))), target ?? '')).toBeDefined();
+      expect(stageNamed(parseStages(built()), target ?? '')).toBeDefined();
     });
 
     it('is the image of a Deployment', () => {
@@ -77,19 +82,23 @@ describe('skaffold.yaml', () => {
       expect(images).toContain(imageOf(service));
     });
 
-    it(`syncs the ${service} and common sources into the dev container's working directory, keeping their paths`, () => {
+    it(`syncs the ${service} and common sources into the dev container's /app, keeping their paths`, () => {
       const rules = artifact?.sync?.manual ?? [];
       const sources = rules.map((r) => r.src);
       expect(sources).toEqual(expect.arrayContaining([`${service}/src/**/*.ts`, 'common/src/**/*.ts']));
-      for (const rule of rules) {
-        // A relative dest is resolved against the container's WORKDIR; without strip the paths are kept.
-        expect({ src: rule.src, dest: rule.dest, strip: rule.strip }).toEqual({ src: rule.src, dest: '.', strip: undefined });
-        expect(rule.src).toMatch(new RegExp(`^(${service}|common)/src/`));
-      }
-      const stages = parseStages(readRepoFile(join(context, dockerfile)));
+      const stages = parseStages(built());
       const dev = stageNamed(stages, artifact?.docker?.target ?? '');
       if (!dev) throw new Error('no target stage');
-      expect(effectiveSetting(stages, dev, 'WORKDIR')).toBe('/app');
+      const workdir = effectiveSetting(stages, dev, 'WORKDIR') ?? '/';
+      for (const rule of rules) {
+        // A relative dest is resolved against the container's WORKDIR; without strip the paths are kept.
+        expect({ src: rule.src, dest: posix.resolve(workdir, rule.dest ?? '.'), strip: rule.strip }).toEqual({
+          src: rule.src,
+          dest: '/app',
+          strip: undefined,
+        });
+        expect(rule.src).toMatch(new RegExp(`^(${service}|common)/src/`));
+      }
       // The image starts with the same trees that sync later updates.
       const copied = dev.instructions
         .filter((i) => i.keyword === 'COPY')
