@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { JetStreamBus } from './jetstream-bus';
-import { BatchingListener, RecordingListener } from './test-listeners';
+import { BatchingListener, RecordingListener } from '../testing/test-listeners';
 import { NotYetError } from './listener';
 import { Subjects } from '../events/subjects';
 import { eventMessageId, type TicketEventData } from '../events/contracts';

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { StanBus, stanClientId } from './stan-bus';
-import { RecordingListener } from './test-listeners';
+import { RecordingListener } from '../testing/test-listeners';
 import { Subjects } from '../events/subjects';
 import type { TicketEventData } from '../events/contracts';
 import { waitFor } from '../testing/helpers';

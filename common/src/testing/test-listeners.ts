@@ -1,5 +1,5 @@
-import { Listener, type BatchItem, type BatchResult, type HandlerOutcome, type MessageContext } from './listener';
-import type { Bus } from './types';
+import { Listener, type BatchItem, type BatchResult, type HandlerOutcome, type MessageContext } from '../bus/listener';
+import type { Bus } from '../bus/types';
 import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
 import { Subjects } from '../events/subjects';
 
