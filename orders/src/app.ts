@@ -36,7 +36,6 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const routeDeps = {
     relay: deps.relay,
-    logger: deps.logger,
     clock: deps.clock ?? (() => new Date()),
     expirationSeconds: deps.expirationSeconds,
   };

@@ -1,11 +1,11 @@
-export * from './errors';
-export * from './auth-token';
-export * from './current-user';
+// What the services and the web server use to build their apps; the middleware createServiceApp
+// assembles (request log, error handler, probes, current user) stays inside common.
+export { ValidationError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError } from './errors';
+export { signToken, verifySession, encodeSessionCookie, decodeSessionCookie, type UserPayload } from './auth-token';
+export { requireAuth } from './current-user';
 export * from './validate-request';
-export * from './error-handler';
-export * from './health';
+export { type ReadinessCheck } from './health';
 export * from './readiness';
-export * from './request-log';
-export * from './service-app';
-export * from './serve-http';
+export { createServiceApp } from './service-app';
+export { serveHttp, KEEP_ALIVE_TIMEOUT_MS } from './serve-http';
 export * from './openapi-route';

@@ -1,1 +1,1 @@
-export * from './service-metrics';
+export { ServiceMetrics } from './service-metrics';

@@ -1,3 +1,3 @@
-export * from './run-service';
-export * from './database';
-export * from './start-service';
+export { runService, type RunningService } from './run-service';
+export { connectMongo, DB_BUFFER_TIMEOUT_MS } from './database';
+export { startEventService } from './start-service';

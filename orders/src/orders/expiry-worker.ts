@@ -25,8 +25,6 @@ export class ExpiryWorker {
   private running?: Promise<void>;
   private readonly clock: () => Date;
   private readonly logger: Logger;
-  /** Orders this worker cancelled (for tests and logs). */
-  expired = 0;
 
   constructor(private readonly options: ExpiryWorkerOptions) {
     this.clock = options.clock ?? (() => new Date());
@@ -63,7 +61,6 @@ export class ExpiryWorker {
     for (const order of due) {
       if (await this.expire(order)) cancelled++;
     }
-    this.expired += cancelled;
     return cancelled;
   }
 

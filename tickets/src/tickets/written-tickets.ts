@@ -11,7 +11,7 @@ import type { TicketRecord } from './ticket.model';
 export class WrittenTickets {
   private readonly records: LruMap<string, TicketRecord>;
 
-  constructor(readonly capacity = 10_000) {
+  constructor(capacity = 10_000) {
     this.records = new LruMap(capacity);
   }
 
