@@ -1,32 +1,12 @@
 import type { Express } from 'express';
-import {
-  createServiceApp,
-  openApiRouter,
-  ordersOpenApi,
-  type Logger,
-  type OutboxRelay,
-  type ReadinessCheck,
-  type ServiceMetrics,
-} from '@ticketing/common';
+import { createServiceApp, openApiRouter, ordersOpenApi, type AppDepsBase } from '@ticketing/common';
 import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
 import { showOrderRouter } from './orders/show-order.route';
 import { showTicketReplicaRouter } from './tickets/show-ticket-replica.route';
 
-export interface AppDeps {
-  /** `GET /metrics` (Prometheus); none in tests that do not look at it. */
-  metrics?: ServiceMetrics;
-  jwtKey: string;
-  /** Publishes the events each write stored in its record. */
-  relay: OutboxRelay;
-  logger: Logger;
-  /** `/readyz` answers 200 only when every check is true. */
-  readiness: Record<string, ReadinessCheck>;
-  /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
-  trustProxyHops?: number;
-  /** `/internal/stats`: listener and outbox counters of this copy. */
-  stats?: () => unknown;
+export interface AppDeps extends AppDepsBase {
   /** Injected so tests can create orders "15 minutes ago". */
   clock?: () => Date;
   expirationSeconds: number;

@@ -1,32 +1,12 @@
 import type { Express } from 'express';
-import {
-  createServiceApp,
-  openApiRouter,
-  ticketsOpenApi,
-  type Logger,
-  type OutboxRelay,
-  type ReadinessCheck,
-  type ServiceMetrics,
-} from '@ticketing/common';
+import { createServiceApp, openApiRouter, ticketsOpenApi, type AppDepsBase } from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
 import { updateTicketRouter } from './tickets/update-ticket.route';
 import { WrittenTickets } from './tickets/written-tickets';
 
-export interface AppDeps {
-  /** `GET /metrics` (Prometheus); none in tests that do not look at it. */
-  metrics?: ServiceMetrics;
-  jwtKey: string;
-  /** Publishes the events each write stored in its record. */
-  relay: OutboxRelay;
-  logger: Logger;
-  /** `/readyz` answers 200 only when every check is true. */
-  readiness: Record<string, ReadinessCheck>;
-  /** Proxies in front (TRUST_PROXY_HOPS); 1 if not given. */
-  trustProxyHops?: number;
-  /** `/internal/stats`: listener and outbox counters of this copy. */
-  stats?: () => unknown;
+export interface AppDeps extends AppDepsBase {
   /** The tickets this copy wrote last, so that an edit can skip its read (one per copy; made here if absent). */
   written?: WrittenTickets;
 }

@@ -24,13 +24,25 @@ export interface ServiceWorker {
 /** What every service's app is made from; a service's `createApp` adds what is its own. */
 export interface ServiceAppDeps {
   jwtKey: string;
+  /** Proxies in front (TRUST_PROXY_HOPS). */
   trustProxyHops: number;
+  /** Publishes the events each write stored in its record. */
   relay: OutboxRelay;
   logger: Logger;
+  /** `/readyz` answers 200 only when every check is true. */
   readiness: Record<string, ReadinessCheck>;
+  /** `/internal/stats`: listener and outbox counters of this copy. */
   stats: () => unknown;
+  /** `GET /metrics` (Prometheus). */
   metrics: ServiceMetrics;
 }
+
+/**
+ * The dependencies a service's `createApp` takes before its own: a test may leave out the metrics
+ * (none), the proxies in front (1) and the stats (the outbox's count).
+ */
+export type AppDepsBase = Omit<ServiceAppDeps, 'metrics' | 'trustProxyHops' | 'stats'> &
+  Partial<Pick<ServiceAppDeps, 'metrics' | 'trustProxyHops' | 'stats'>>;
 
 export type ServiceConfig = BusConfig & { MONGO_URL: string; JWT_KEY: string; PORT: number; TRUST_PROXY_HOPS: number };
 
