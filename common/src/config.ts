@@ -10,8 +10,17 @@ export const EVENT_BUSES = ['jetstream', 'nats-streaming'] as const;
 export type EventBusKind = (typeof EVENT_BUSES)[number];
 
 /** The variables every service reads. Services extend this shape with their own. */
+/**
+ * The address the HTTP server binds. Loopback unless told otherwise, so a service started by hand
+ * or by the local stack is not reachable from the network; container images set `0.0.0.0`.
+ */
+export const hostSetting = z
+  .union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'must be an IP address or a host name' })
+  .default('127.0.0.1');
+
 export const serviceEnvShape = {
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: hostSetting,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be one or more nats:// URLs, comma-separated'),
   JWT_KEY: z.string().min(8, 'must be at least 8 characters'),

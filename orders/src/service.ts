@@ -48,7 +48,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     metrics: new ServiceMetrics('orders').observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
-  const http = await serveHttp(app, config.PORT);
+  const http = await serveHttp(app, config.PORT, config.HOST);
 
   const stop = async () => {
     await http.close();

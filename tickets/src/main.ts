@@ -49,8 +49,8 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   await listeners.orderUpdated.listen();
   relay.start();
 
-  const http = await serveHttp(app, config.PORT);
-  logger.info('tickets listening', { port: http.port });
+  const http = await serveHttp(app, config.PORT, config.HOST);
+  logger.info('tickets listening', { host: config.HOST, port: http.port });
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {

@@ -1,4 +1,4 @@
-import { parseConfig } from '@ticketing/common';
+import { hostSetting, parseConfig } from '@ticketing/common';
 import { z } from 'zod';
 
 /** The variables the web server refuses to start without. */
@@ -10,6 +10,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseConfig(
     {
       PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+      HOST: hostSetting,
       /** Verifies the session cookie (`GET /auth/session`) and signs development sessions. */
       JWT_KEY: z.string().min(8, 'must be at least 8 characters'),
       /** The development sign-in (anyone is anyone): for the local stack or a demo cluster only. */
