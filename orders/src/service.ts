@@ -40,6 +40,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
 
   const app = createApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
     relay,
     logger,

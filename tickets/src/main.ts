@@ -37,6 +37,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   let stopping = false;
   const app = createApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
     relay,
     logger,

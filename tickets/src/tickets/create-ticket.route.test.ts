@@ -1,10 +1,12 @@
 import request from 'supertest';
 import { Subjects } from '@ticketing/common';
-import { authHeader, testToken } from '@ticketing/common/testing';
+import { authHeader, craftedToken, testToken } from '@ticketing/common/testing';
 import { useTicketsHarness } from '../test-kit/harness';
 import { ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
+
+const now = () => Math.floor(Date.now() / 1000);
 
 describe('POST /api/tickets', () => {
   const t = useTicketsHarness();
@@ -50,6 +52,23 @@ describe('POST /api/tickets', () => {
   it('when the token is signed with another key, then it is 401', async () => {
     const res = await create(ticketBody(), testToken({}, 'some-other-key-123'));
     expect(res.status).toBe(401);
+  });
+
+  it.each([
+    ['has no exp', { id: 'seller-1', email: 's@x.dev' }, {}],
+    ['lives 30 days', { id: 'seller-1', email: 's@x.dev', exp: now() + 30 * 24 * 3600 }, {}],
+    ['has a crit header', { id: 'seller-1', email: 's@x.dev', exp: now() + 600 }, { crit: ['ext'], ext: 1 }],
+  ])('when the correctly signed token %s, then it is 401 with the error shape and nothing is stored', async (_case, payload, header) => {
+    const before = await Ticket.countDocuments();
+    const res = await create(ticketBody(), craftedToken(payload, header));
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ code: 'unauthorized', errors: [{ message: 'Not signed in' }] });
+    expect(await Ticket.countDocuments()).toBe(before);
+  });
+
+  it('when a token made the same way is valid (exp within the maximum, no crit), then it is 201', async () => {
+    const res = await create(ticketBody(), craftedToken({ id: 'seller-1', email: 's@x.dev', iat: now(), exp: now() + 600 }));
+    expect(res.status).toBe(201);
   });
 
   it.each([

@@ -8,6 +8,8 @@ export const DEV_SESSION_SECONDS = 8 * 3600;
 
 export interface WebAppOptions {
   jwtKey: string;
+  /** The longest lifetime a token may declare (JWT_MAX_LIFETIME_SECONDS); 24 h if not given. */
+  maxTokenLifetimeSeconds?: number;
   /** Off unless configured: then `POST /auth/dev-sign-in` is refused with 403. */
   devSignIn: boolean;
   /** The built browser app (index.html, app.js, style.css). */
@@ -84,6 +86,7 @@ export function createWebApp(options: WebAppOptions): Express {
   return createServiceApp({
     logger: options.logger,
     jwtKey: options.jwtKey,
+    maxTokenLifetimeSeconds: options.maxTokenLifetimeSeconds,
     readiness: {},
     stats: () => ({ devSignIn: options.devSignIn }),
     routers: [auth, files],

@@ -12,6 +12,7 @@ const logger = createLogger({ service: 'web' }, config.LOG_LEVEL);
 async function main() {
   const app = createWebApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     devSignIn: config.DEV_SIGN_IN,
     publicDir: path.join(__dirname, '..', 'public'),
     logger,
