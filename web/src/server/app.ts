@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Express } from 'express';
 import { body, matchedData } from 'express-validator';
-import { createServiceApp, encodeSessionCookie, ForbiddenError, signToken, validateRequest, type Logger } from '@ticketing/common';
+import {
+  createServiceApp,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  encodeSessionCookie,
+  ForbiddenError,
+  signToken,
+  validateRequest,
+  type Logger,
+} from '@ticketing/common';
 
 /** How long a development session lasts. */
 export const DEV_SESSION_SECONDS = 8 * 3600;
@@ -62,13 +70,15 @@ export function createWebApp(options: WebAppOptions): Express {
       // one email, one user id, every time: sign in again and the tickets are still yours
       const id = createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 24);
       const user = { id, email };
-      const token = signToken(user, options.jwtKey, DEV_SESSION_SECONDS);
+      // never longer than the services accept, or the session would be refused from the start
+      const seconds = Math.min(DEV_SESSION_SECONDS, options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+      const token = signToken(user, options.jwtKey, seconds);
       res.cookie('session', encodeSessionCookie(token), {
         httpOnly: true,
         sameSite: 'lax',
         secure: req.secure,
         path: '/',
-        maxAge: DEV_SESSION_SECONDS * 1000,
+        maxAge: seconds * 1000,
         // cookie-session's format as it is: base64 needs no escaping in a cookie
         encode: String,
       });
