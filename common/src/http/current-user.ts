@@ -16,9 +16,9 @@ const VERIFIED_TOKENS = 10_000;
  */
 export function currentUser(jwtKey: string, policy: TokenPolicy = {}): RequestHandler {
   const key = verificationKey(jwtKey);
-  // Tokens verified lately, until they expire (every accepted token has an exp): a client sends the same token with every request,
-  // and checking its signature and claims each time is work for nothing. Only valid tokens are
-  // kept (at most VERIFIED_TOKENS, the oldest going first).
+  // Tokens verified lately, until they expire (every accepted token has an exp): a client sends
+  // the same token with every request, and checking its signature and claims each time is work
+  // for nothing. Only valid tokens are kept (at most VERIFIED_TOKENS, the oldest going first).
   const verified = new Map<string, { user: UserPayload; expiresAtMs: number }>();
   const userOf = (token: string): UserPayload | null => {
     const known = verified.get(token);
