@@ -39,8 +39,16 @@ describe('parseConfig', () => {
     ['EVENT_BUS', 'kafka', /^config: EVENT_BUS must be jetstream or nats-streaming$/],
     ['EVENT_BUS', 'stan', /^config: EVENT_BUS must be jetstream or nats-streaming$/],
     ['STAN_CLUSTER_ID', 'my cluster', /^config: STAN_CLUSTER_ID must be letters, digits, - or _$/],
+    ['HOST', 'http://0.0.0.0', /^config: HOST must be an IP address or a host name$/],
+    ['HOST', 'two words', /^config: HOST must be an IP address or a host name$/],
   ])('when %s is %s, then start-up is refused with one line naming it', (name, value, line) => {
     expect(() => parseConfig(serviceEnvShape, { ...valid, [name]: value })).toThrow(line);
+  });
+
+  it('when HOST is not set, then loopback; containers set every interface (IPv4 or IPv6) or a name', () => {
+    expect(parseConfig(serviceEnvShape, valid).HOST).toBe('127.0.0.1');
+    for (const host of ['0.0.0.0', '::', '::1', 'localhost'])
+      expect(parseConfig(serviceEnvShape, { ...valid, HOST: host }).HOST).toBe(host);
   });
 
   it('when a service adds its own variables, then they are parsed too', () => {

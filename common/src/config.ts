@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './http/auth-token';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -10,11 +11,25 @@ export const EVENT_BUSES = ['jetstream', 'nats-streaming'] as const;
 export type EventBusKind = (typeof EVENT_BUSES)[number];
 
 /** The variables every service reads. Services extend this shape with their own. */
+/**
+ * The address the HTTP server binds. Loopback unless told otherwise, so a service started by hand
+ * or by the local stack is not reachable from the network; container images set `0.0.0.0`.
+ */
+export const hostSetting = z
+  .union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'must be an IP address or a host name' })
+  .default('127.0.0.1');
+
+/** Shared with the web server, which verifies the same tokens. */
+export const jwtMaxLifetimeSetting = z.coerce.number().int().positive().default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+
 export const serviceEnvShape = {
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: hostSetting,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be one or more nats:// URLs, comma-separated'),
   JWT_KEY: z.string().min(8, 'must be at least 8 characters'),
+  /** The longest a token may live (exp − iat); a token declaring more is refused. */
+  JWT_MAX_LIFETIME_SECONDS: jwtMaxLifetimeSetting,
   /** Unique per process (the pod name in a cluster). */
   NATS_CLIENT_NAME: z
     .string()

@@ -19,6 +19,8 @@ export interface AppDeps {
   /** `GET /metrics` (Prometheus); none in tests that do not look at it. */
   metrics?: ServiceMetrics;
   jwtKey: string;
+  /** The longest lifetime a token may declare (JWT_MAX_LIFETIME_SECONDS); 24 h if not given. */
+  maxTokenLifetimeSeconds?: number;
   /** Publishes the events each write stored in its record. */
   relay: OutboxRelay;
   logger: Logger;

@@ -35,7 +35,7 @@ process.on('SIGINT', (signal) => void shutdown(signal));
 startOrders(config, logger).then(
   (running) => {
     service = running;
-    logger.info('orders listening', { port: running.port });
+    logger.info('orders listening', { host: config.HOST, port: running.port });
   },
   (err: unknown) => {
     logger.error('orders: failed to start', { err });

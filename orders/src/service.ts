@@ -40,6 +40,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
 
   const app = createApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
     relay,
     logger,
@@ -48,7 +49,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     metrics: new ServiceMetrics('orders').observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
-  const http = await serveHttp(app, config.PORT);
+  const http = await serveHttp(app, config.PORT, config.HOST);
 
   const stop = async () => {
     await http.close();

@@ -2,7 +2,9 @@ import http from 'node:http';
 import mongoose from 'mongoose';
 import { createLogger, JetStreamBus, Subjects } from '@ticketing/common';
 import {
+  acceptsConnection,
   authHeader,
+  otherAddressesOfThisMachine,
   readStream,
   sleep,
   startNatsServer,
@@ -38,12 +40,18 @@ describe('tickets process start-up and graceful shutdown', () => {
     await nats.destroy();
   });
 
-  it('when started, then it logs one "tickets listening" line with its port and is ready', async () => {
+  it('when started, then it logs one "tickets listening" line with its address and port and is ready', async () => {
     expect(lines.filter((l) => l.message === 'tickets listening')).toEqual([
-      expect.objectContaining({ level: 'info', port: service.port }),
+      expect.objectContaining({ level: 'info', host: '127.0.0.1', port: service.port }),
     ]);
     const ready = await fetch(`http://127.0.0.1:${service.port}/readyz`);
     expect(ready.status).toBe(200);
+  });
+
+  it('when HOST is not set, then it listens on loopback only: no other address of this machine reaches it', async () => {
+    for (const address of otherAddressesOfThisMachine()) {
+      expect({ address, open: await acceptsConnection(service.port, address) }).toEqual({ address, open: false });
+    }
   });
 
   it('when stopped while a request is in flight, then that request completes (and its event is published) before everything closes', async () => {

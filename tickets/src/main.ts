@@ -37,6 +37,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   let stopping = false;
   const app = createApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
     relay,
     logger,
@@ -49,8 +50,8 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   await listeners.orderUpdated.listen();
   relay.start();
 
-  const http = await serveHttp(app, config.PORT);
-  logger.info('tickets listening', { port: http.port });
+  const http = await serveHttp(app, config.PORT, config.HOST);
+  logger.info('tickets listening', { host: config.HOST, port: http.port });
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {

@@ -86,13 +86,13 @@ export interface components {
             orderId?: string;
         };
         TicketBody: {
-            /** @description Trimmed; not blank, at most 200 characters */
+            /** @description Trimmed; well-formed Unicode (no lone surrogate such as an unpaired \uD800); at least one visible character (whitespace, zero-width and other format characters alone are not a title); at most 200 characters */
             title: string;
             /** @description At most 2 decimals; a JSON number, never a string */
             price: number;
         };
         TicketUpdate: {
-            /** @description Trimmed; not blank, at most 200 characters */
+            /** @description Trimmed; well-formed Unicode (no lone surrogate such as an unpaired \uD800); at least one visible character (whitespace, zero-width and other format characters alone are not a title); at most 200 characters */
             title: string;
             /** @description At most 2 decimals; a JSON number, never a string */
             price: number;

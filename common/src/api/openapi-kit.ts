@@ -64,7 +64,8 @@ export const securitySchemes = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'An HS256 JWT `{ id, email }` signed with the shared JWT_KEY, in `Authorization: Bearer <jwt>`.',
+    description:
+      'An HS256 JWT `{ id, email, exp }` signed with the shared JWT_KEY, in `Authorization: Bearer <jwt>`. Refused (401 on a route that needs it) without `exp`, living longer than JWT_MAX_LIFETIME_SECONDS (24 h unless set), or with a `crit` header.',
   },
   sessionCookie: {
     type: 'apiKey',

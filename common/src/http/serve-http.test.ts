@@ -2,6 +2,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { KEEP_ALIVE_TIMEOUT_MS, serveHttp, type HttpService } from './serve-http';
 import { sleep } from '../testing/helpers';
+import { acceptsConnection, otherAddressesOfThisMachine } from '../testing/net';
 
 /** A raw client connection, to see exactly when the server closes it. */
 async function connect(port: number) {
@@ -62,4 +63,18 @@ describe('serveHttp', () => {
     await sleep(50);
     expect(busy.ended()).toBe(true);
   }, 20_000);
+
+  it('when given a host, then it listens on that address only: other addresses of this machine are refused', async () => {
+    service = await serveHttp((_req, res) => res.end('ok'), 0, '127.0.0.1');
+    expect(service.server.address()).toMatchObject({ address: '127.0.0.1', port: service.port });
+    expect(await acceptsConnection(service.port, '127.0.0.1')).toBe(true);
+    for (const address of otherAddressesOfThisMachine())
+      expect({ address, open: await acceptsConnection(service.port, address) }).toEqual({ address, open: false });
+  });
+
+  it('when given no host, then it listens on every interface (what the check above would see without HOST)', async () => {
+    service = await serveHttp((_req, res) => res.end('ok'), 0);
+    for (const address of otherAddressesOfThisMachine())
+      expect({ address, open: await acceptsConnection(service.port, address) }).toEqual({ address, open: true });
+  });
 });

@@ -23,8 +23,11 @@ export interface HttpService {
   close(): Promise<void>;
 }
 
-/** Serves `app` on `port` (0: any free port), with the keep-alive settings above. */
-export async function serveHttp(app: RequestListener, port: number): Promise<HttpService> {
+/**
+ * Serves `app` on `port` (0: any free port) of `host` (the `HOST` setting; Node's default, every
+ * interface, only when none is given), with the keep-alive settings above.
+ */
+export async function serveHttp(app: RequestListener, port: number, host?: string): Promise<HttpService> {
   let closing = false;
   const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     if (closing) res.setHeader('Connection', 'close');
@@ -34,7 +37,7 @@ export async function serveHttp(app: RequestListener, port: number): Promise<Htt
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.listen(port, host, () => resolve());
   });
   let closed: Promise<void> | undefined;
   const close = () =>

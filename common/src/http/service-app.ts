@@ -11,6 +11,8 @@ import { requestLog } from './request-log';
 export interface ServiceAppOptions {
   logger: Logger;
   jwtKey: string;
+  /** The longest lifetime a token may declare (JWT_MAX_LIFETIME_SECONDS); 24 h if not given. */
+  maxTokenLifetimeSeconds?: number;
   /** `/readyz` answers 200 only when every check is true. */
   readiness: Record<string, ReadinessCheck>;
   /** `GET /internal/stats`: this copy's listener and outbox counters. */
@@ -54,7 +56,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.get('/internal/stats', (_req, res) => {
     res.json(options.stats());
   });
-  app.use(currentUser(options.jwtKey));
+  app.use(currentUser(options.jwtKey, { maxLifetimeSeconds: options.maxTokenLifetimeSeconds }));
   for (const router of options.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(options.logger));
