@@ -1,5 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { waitFor } from '@ticketing/common/testing';
 import { createGateway } from './gateway';
 
 /**
@@ -152,4 +154,78 @@ describe('the gateway with the web app behind the empty prefix', () => {
       }
     }
   });
+});
+
+describe('the gateway when clients go away or upstreams break mid-answer (real sockets)', () => {
+  let upstream: http.Server;
+  let gateway: http.Server;
+  let port: number;
+  const received = { started: 0, abandoned: 0 };
+
+  beforeEach(async () => {
+    received.started = 0;
+    received.abandoned = 0;
+    // Reads whole bodies before answering, as the services do; Node's own limits on this server
+    // are minutes, so only the gateway can free what a stalled upload holds.
+    upstream = http.createServer((req, res) => {
+      received.started++;
+      req.on('close', () => {
+        if (!req.complete) received.abandoned++;
+      });
+      if (req.url === '/api/tickets/broken') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"partial":');
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gateway = createGateway([{ prefix: '/api/tickets', upstreams: () => [upstreamUrl] }], { maxSockets: 2 });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    port = (gateway.address() as AddressInfo).port;
+  });
+  afterEach(async () => {
+    gateway.closeAllConnections();
+    upstream.closeAllConnections();
+    await new Promise((r) => gateway.close(r));
+    await new Promise((r) => upstream.close(r));
+  });
+
+  it('when more uploads than the upstream pool holds stall and their clients leave, then a read through the gateway is still answered', async () => {
+    const stalled = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const socket = net.connect(port, '127.0.0.1');
+        await once(socket, 'connect');
+        socket.on('error', () => undefined);
+        socket.write(
+          'POST /api/tickets HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n',
+        );
+        return socket;
+      }),
+    );
+    await waitFor(() => received.started === 2, { what: 'the two pooled connections to be taken by stalled uploads' });
+    for (const socket of stalled) socket.destroy();
+    // Generous bound, not a timing check: before the fix this read waited for minutes.
+    const res = await fetch(`http://127.0.0.1:${port}/api/tickets`, { signal: AbortSignal.timeout(15_000) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    await waitFor(() => received.abandoned === 2, { what: 'the upstream requests of the clients that left to be aborted' });
+  }, 30_000);
+
+  it('when the upstream breaks off an answer it has started, then the client’s answer is broken off too, not left open', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/tickets/broken`, { signal: AbortSignal.timeout(15_000) });
+    expect(res.status).toBe(200);
+    const error = await res.text().then(
+      () => new Error('the cut-off answer was read as complete'),
+      (err: Error) => err,
+    );
+    expect(error.name).not.toMatch(/TimeoutError|AbortError/); // left open, it would only end at the bound
+    expect(error.message).toMatch(/terminated|aborted|socket/i);
+  }, 30_000);
 });

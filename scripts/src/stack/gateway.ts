@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { pipeline } from 'node:stream';
 import { KEEP_ALIVE_TIMEOUT_MS } from '@ticketing/common';
 
 export interface Route {
@@ -23,13 +24,18 @@ function recordTurn(url: string, prefix: string): number | undefined {
   return hash;
 }
 
+export interface GatewayOptions {
+  /** Connections kept to each upstream address at most; requests beyond wait for one. */
+  maxSockets?: number;
+}
+
 /**
  * The one origin of the local stack: routes `/api/tickets…` and `/api/orders…` to the services,
  * as the Kubernetes ingress does in a cluster; a route with the prefix `''`, tried last, takes
  * every other path (the web app).
  */
-export function createGateway(routes: Route[]): http.Server {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+export function createGateway(routes: Route[], options: GatewayOptions = {}): http.Server {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
   const turn = new Map<string, number>();
   // Like the services, and like ingress-nginx towards browsers (75 s): the client, not the
   // gateway, closes an idle connection, so none is reused just as it is closed (a reset; seen as
@@ -57,20 +63,38 @@ export function createGateway(routes: Route[]): http.Server {
         { method: req.method, headers: req.headers, agent: attempt === 0 ? agent : false },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
+          // An answer cut off upstream is cut off here too (the client sees a reset, not a short
+          // body that looks complete); a client that goes away drops the upstream answer.
+          pipeline(answer, res, () => undefined);
         },
       );
+      // A client that goes away (or whose request breaks) before its answer is complete takes its
+      // upstream request with it. Without this the upstream request waited for a body that would
+      // never come, holding one of the pool's connections: a few hundred stalled uploads left
+      // every other request waiting for minutes.
+      const abandon = () => {
+        if (!res.writableFinished) upstream.destroy();
+      };
+      res.once('close', abandon);
+      req.once('error', abandon);
       upstream.on('error', (err: NodeJS.ErrnoException) => {
+        if (res.destroyed) return; // the client left and took this request with it
         // A copy that just died, or a kept-alive connection its server closed just as we reused
         // it: a read is tried once more (on the next copy, if any); a write gets 502, since the
         // copy may have acted on it (the client may retry).
         const read = req.method === 'GET' || req.method === 'HEAD';
         const another = attempt + 1 < upstreams.length || (attempt === 0 && upstream.reusedSocket);
-        if (read && another && !res.headersSent) return forward(attempt + 1);
+        if (read && another && !res.headersSent) {
+          res.off('close', abandon);
+          req.off('error', abandon);
+          return forward(attempt + 1);
+        }
         process.stderr.write(
           `gateway: ${req.method} ${url} → ${target.origin}: ${err.code ?? err.message}${upstream.reusedSocket ? ' (reused connection)' : ''}\n`,
         );
-        if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' });
+        // Part of the answer is already out: ending it with an error body would make it look whole.
+        if (res.headersSent) return void res.destroy();
+        res.writeHead(502, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Upstream unavailable' }] }));
       });
       if (req.method === 'GET' || req.method === 'HEAD') upstream.end();
