@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/serve-http';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -9,8 +10,30 @@ export class ConfigError extends Error {
 export const EVENT_BUSES = ['jetstream', 'nats-streaming'] as const;
 export type EventBusKind = (typeof EVENT_BUSES)[number];
 
+const milliseconds = (fallback: number) => z.coerce.number().int().min(100).max(600_000).default(fallback);
+
+/** How long a client may take to send a request (docs/edge.md); read by every HTTP server. */
+export const httpTimeoutsEnvShape = {
+  HTTP_HEADERS_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.requestMs),
+  HTTP_INACTIVITY_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.inactivityMs),
+};
+
+export function httpTimeoutsOf(config: {
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_INACTIVITY_TIMEOUT_MS: number;
+}): HttpTimeouts {
+  return {
+    headersMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    inactivityMs: config.HTTP_INACTIVITY_TIMEOUT_MS,
+  };
+}
+
 /** The variables every service reads. Services extend this shape with their own. */
 export const serviceEnvShape = {
+  ...httpTimeoutsEnvShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be one or more nats:// URLs, comma-separated'),

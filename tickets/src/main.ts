@@ -7,6 +7,7 @@ import {
   ServiceMetrics,
   type Logger,
   serveHttp,
+  httpTimeoutsOf,
   serviceReadiness,
 } from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
@@ -49,7 +50,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   await listeners.orderUpdated.listen();
   relay.start();
 
-  const http = await serveHttp(app, config.PORT);
+  const http = await serveHttp(app, config.PORT, { timeouts: httpTimeoutsOf(config) });
   logger.info('tickets listening', { port: http.port });
 
   let stopped: Promise<void> | undefined;

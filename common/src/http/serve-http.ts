@@ -1,6 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { RequestListener } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
 /**
  * How long an idle keep-alive connection stays open. Why not Node's 5 s: a reverse proxy in front
@@ -11,6 +12,107 @@ import type { RequestListener } from 'node:http';
  * give up on an idle connection.
  */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/**
+ * How long a client may take to send a request (docs/edge.md). Real clients send their headers at
+ * once and a body of at most 100 kB right after; these only cut off a client that stalls or
+ * trickles, which Node would otherwise let hold a connection for 60 s (headers) to 300 s (a body),
+ * and behind a proxy one of the proxy's pooled connections too.
+ */
+export interface HttpTimeouts {
+  /**
+   * A request's headers must be complete this long after its first byte. Node (18+) times each
+   * request of a kept-alive connection from its own first byte, not from the connection's start,
+   * so this need not exceed the keep-alive timeout. At most `requestMs`.
+   */
+  headersMs: number;
+  /** The whole request, headers and body, from its first byte. */
+  requestMs: number;
+  /**
+   * No byte received while a request is arriving, or sent while its answer is going out, for this
+   * long: the connection is closed (a request still arriving gets a 408). Not counted while the
+   * handler works on a complete request, nor between requests (the keep-alive timeout is).
+   */
+  inactivityMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({ headersMs: 10_000, requestMs: 30_000, inactivityMs: 10_000 });
+
+export interface HttpServerOptions {
+  timeouts?: Partial<HttpTimeouts>;
+  /** Only tests change it. */
+  keepAliveMs?: number;
+}
+
+/** The one JSON error shape (see errors.ts), for answers written before or outside a route. */
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ code, errors: [{ message }] });
+}
+
+/**
+ * Answers a connection's current request with a JSON error written straight on the socket (no
+ * response object exists, or it must not be used any more), then closes the connection.
+ */
+export function answerOnSocketAndClose(socket: Duplex, status: number, code: string, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = errorBody(code, message);
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  // Sent, or stuck behind a client that reads nothing: either way the connection goes.
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/**
+ * An HTTP server with the timeouts above and the keep-alive rule of KEEP_ALIVE_TIMEOUT_MS, for the
+ * services and the local stack's gateway alike.
+ */
+export function createHttpServer(listener: RequestListener, options: HttpServerOptions = {}): http.Server {
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersMs = Math.min(timeouts.headersMs, timeouts.requestMs);
+  /** Each connection's request being read or answered; absent between requests. */
+  const current = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  const server = http.createServer(
+    {
+      keepAliveTimeout: options.keepAliveMs ?? KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: headersMs,
+      requestTimeout: timeouts.requestMs,
+      // Node checks those two deadlines only this often (30 s by default): a deadline of seconds
+      // needs a check about every second to be kept.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersMs / 4))),
+    },
+    (req, res) => {
+      const exchange = { req, res };
+      current.set(req.socket, exchange);
+      res.once('close', () => {
+        if (current.get(req.socket) === exchange) current.delete(req.socket);
+      });
+      listener(req, res);
+    },
+  );
+  server.timeout = timeouts.inactivityMs;
+  // With a listener here Node leaves the socket to us, idle keep-alive connections included.
+  server.on('timeout', (socket: Socket) => {
+    const exchange = current.get(socket);
+    if (!exchange) return void socket.destroy(); // idle between requests, or never sent one
+    const { req, res } = exchange;
+    if (!req.complete) {
+      // A body that stopped arriving.
+      if (res.headersSent) return void socket.destroy();
+      return answerOnSocketAndClose(socket, 408, 'timeout', 'The request body stopped arriving');
+    }
+    // A complete request: the handler may be working (not the client's doing), unless an answer
+    // is waiting for a client that reads nothing.
+    if (socket.writableLength > 0) socket.destroy();
+  });
+  return server;
+}
 
 export interface HttpService {
   port: number;
@@ -23,15 +125,13 @@ export interface HttpService {
   close(): Promise<void>;
 }
 
-/** Serves `app` on `port` (0: any free port), with the keep-alive settings above. */
-export async function serveHttp(app: RequestListener, port: number): Promise<HttpService> {
+/** Serves `app` on `port` (0: any free port), with the timeouts and keep-alive settings above. */
+export async function serveHttp(app: RequestListener, port: number, options: HttpServerOptions = {}): Promise<HttpService> {
   let closing = false;
-  const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+  const server = createHttpServer((req, res) => {
     if (closing) res.setHeader('Connection', 'close');
     app(req, res);
-  });
-  // Headers of a request on a kept-alive connection must be allowed at least as long.
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
+  }, options);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => resolve());

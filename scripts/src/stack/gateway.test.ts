@@ -186,7 +186,10 @@ describe('the gateway when clients go away or upstreams break mid-answer (real s
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
     const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    gateway = createGateway([{ prefix: '/api/tickets', upstreams: () => [upstreamUrl] }], { maxSockets: 2 });
+    gateway = createGateway([{ prefix: '/api/tickets', upstreams: () => [upstreamUrl] }], {
+      maxSockets: 2,
+      timeouts: { headersMs: 2000, requestMs: 20_000, inactivityMs: 1000 },
+    });
     await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
     port = (gateway.address() as AddressInfo).port;
   });
@@ -216,6 +219,25 @@ describe('the gateway when clients go away or upstreams break mid-answer (real s
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
     await waitFor(() => received.abandoned === 2, { what: 'the upstream requests of the clients that left to be aborted' });
+  }, 30_000);
+
+  it('when a body stops arriving, then the client gets a JSON 408 and the upstream request is aborted', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    let closed = false;
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /api/tickets HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n',
+    );
+    await waitFor(() => closed, { what: 'the gateway to close the stalled upload', timeoutMs: 15_000 });
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 408 /);
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    expect(JSON.parse(body)).toEqual({ code: 'timeout', errors: [{ message: expect.any(String) }] });
+    await waitFor(() => received.abandoned === 1, { what: 'the upstream request to be aborted' });
   }, 30_000);
 
   it('when the upstream breaks off an answer it has started, then the client’s answer is broken off too, not left open', async () => {

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { pipeline } from 'node:stream';
-import { KEEP_ALIVE_TIMEOUT_MS } from '@ticketing/common';
+import { createHttpServer, type HttpTimeouts } from '@ticketing/common';
 
 export interface Route {
   prefix: string;
@@ -27,6 +27,11 @@ function recordTurn(url: string, prefix: string): number | undefined {
 export interface GatewayOptions {
   /** Connections kept to each upstream address at most; requests beyond wait for one. */
   maxSockets?: number;
+  /**
+   * How long a client may take to send a request; the services' defaults otherwise. A body that
+   * stops arriving gets a 408 and its upstream request is aborted with it.
+   */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 /**
@@ -37,10 +42,11 @@ export interface GatewayOptions {
 export function createGateway(routes: Route[], options: GatewayOptions = {}): http.Server {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 256 });
   const turn = new Map<string, number>();
-  // Like the services, and like ingress-nginx towards browsers (75 s): the client, not the
-  // gateway, closes an idle connection, so none is reused just as it is closed (a reset; seen as
-  // a few failed requests per 5,000 in stress runs with Node's default of 5 s).
-  const server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+  // The services' server: their timeouts, and their keep-alive rule (like ingress-nginx towards
+  // browsers, 75 s): the client, not the gateway, closes an idle connection, so none is reused
+  // just as it is closed (a reset; seen as a few failed requests per 5,000 in stress runs with
+  // Node's default of 5 s).
+  return createHttpServer((req, res) => {
     const url = req.url ?? '/';
     const route = routes.find((r) => url === r.prefix || url.startsWith(r.prefix + '/') || url.startsWith(r.prefix + '?'));
     const upstreams = route?.upstreams() ?? [];
@@ -101,7 +107,5 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
       else req.pipe(upstream);
     };
     forward(0);
-  });
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
-  return server;
+  }, options);
 }

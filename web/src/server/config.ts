@@ -1,4 +1,4 @@
-import { parseConfig } from '@ticketing/common';
+import { httpTimeoutsEnvShape, parseConfig } from '@ticketing/common';
 import { z } from 'zod';
 
 /** The variables the web server refuses to start without. */
@@ -9,6 +9,7 @@ const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseConfig(
     {
+      ...httpTimeoutsEnvShape,
       PORT: z.coerce.number().int().min(0).max(65535).default(3000),
       /** Verifies the session cookie (`GET /auth/session`) and signs development sessions. */
       JWT_KEY: z.string().min(8, 'must be at least 8 characters'),

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createLogger, loadConfigOrExit, serveHttp } from '@ticketing/common';
+import { createLogger, httpTimeoutsOf, loadConfigOrExit, serveHttp } from '@ticketing/common';
 import { loadConfig } from './config';
 import { createWebApp } from './app';
 
@@ -17,7 +17,7 @@ async function main() {
     logger,
     trustProxyHops: config.TRUST_PROXY_HOPS,
   });
-  const http = await serveHttp(app, config.PORT);
+  const http = await serveHttp(app, config.PORT, { timeouts: httpTimeoutsOf(config) });
   logger.info('web: listening', { port: config.PORT, devSignIn: config.DEV_SIGN_IN });
   const stop = () => {
     setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
