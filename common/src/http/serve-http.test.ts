@@ -2,6 +2,12 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { KEEP_ALIVE_TIMEOUT_MS, serveHttp, type HttpService } from './serve-http';
 import { sleep, waitFor } from '../testing/helpers';
+import { rawExchange } from '../testing/raw-http';
+import { silentLogger } from '../logger';
+import { createServiceApp } from './service-app';
+
+/** The one JSON error shape, with its code. */
+const jsonError = (code: string) => ({ code, errors: [{ message: expect.any(String) }] });
 
 /** A raw client connection, to see exactly when the server closes it. */
 async function connect(port: number) {
@@ -100,6 +106,7 @@ describe('serveHttp timeouts (raw sockets; short timeouts so that the tests are 
     expect(client.ended()).toBe(true);
     expect(sent).toBeLessThan(headers.length);
     expect(client.received()).toMatch(/^HTTP\/1.1 408 /);
+    expect(JSON.parse(client.received().split('\r\n\r\n')[1])).toEqual(jsonError('timeout'));
   }, 30_000);
 
   it('when a body keeps trickling and never finishes, then the request timeout cuts it off with a 408', async () => {
@@ -110,6 +117,7 @@ describe('serveHttp timeouts (raw sockets; short timeouts so that the tests are 
     expect(client.ended()).toBe(true);
     expect(sent).toBeLessThan(100_000);
     expect(client.received()).toMatch(/^HTTP\/1.1 408 /);
+    expect(JSON.parse(client.received().split('\r\n\r\n')[1])).toEqual(jsonError('timeout'));
   }, 30_000);
 
   it('when a body stops arriving, then the connection is answered 408 (JSON) and closed once the inactivity timeout passes', async () => {
@@ -177,4 +185,33 @@ describe('serveHttp timeouts (raw sockets; short timeouts so that the tests are 
     await waitFor(() => used.ended() && silent.ended(), { what: 'both idle connections to be closed' });
     expect(silent.received()).toBe('');
   }, 30_000);
+});
+
+describe('a service’s answers to requests refused before any route runs (raw sockets)', () => {
+  let service: HttpService;
+  beforeAll(async () => {
+    const app = createServiceApp({ logger: silentLogger, jwtKey: 'a-long-enough-key', readiness: {}, stats: () => ({}), routers: [] });
+    service = await serveHttp(app, 0);
+  });
+  afterAll(() => service.close());
+
+  it.each([
+    ['its headers are too large', 431, 'headers_too_large', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+    ['its request line is malformed', 400, 'bad_request', 'GET /healthz HTTX/1.1\r\nHost: x\r\n\r\n'],
+    ['a header is malformed', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n'],
+    ['its method is unknown', 501, 'not_implemented', 'BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['it is a CONNECT', 405, 'method_not_allowed', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
+    ['an HTTP/1.1 request has no Host', 400, 'bad_request', 'GET /healthz HTTP/1.1\r\n\r\n'],
+    [
+      'it expects something other than 100-continue',
+      417,
+      'expectation_failed',
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: tea\r\nConnection: close\r\n\r\n',
+    ],
+    ['no route takes its (known) method', 404, 'not_found', 'PROPFIND /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+  ] as const)('when %s, then the answer is %i with the JSON error shape', async (_what, status, code, request) => {
+    const answer = await rawExchange(service.port, request);
+    expect({ status: answer.status, json: answer.json }).toEqual({ status, json: jsonError(code) });
+    expect(answer.head).toContain('content-type: application/json');
+  });
 });

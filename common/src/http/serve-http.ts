@@ -49,6 +49,17 @@ export function errorBody(code: string, message: string): string {
   return JSON.stringify({ code, errors: [{ message }] });
 }
 
+/** Answers with the JSON error shape through `res` (optionally closing the connection after). */
+export function answerJson(res: ServerResponse, status: number, code: string, message: string, close = false): void {
+  const body = errorBody(code, message);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
 /**
  * Answers a connection's current request with a JSON error written straight on the socket (no
  * response object exists, or it must not be used any more), then closes the connection.
@@ -69,8 +80,29 @@ export function answerOnSocketAndClose(socket: Duplex, status: number, code: str
 }
 
 /**
+ * What Node's parser and timers refuse before any route runs, as status, code and message. Node
+ * itself would answer these with an empty body (or none): every error a client can receive has
+ * the one JSON shape.
+ */
+function describeClientError(err: NodeJS.ErrnoException): [number, string, string] {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'headers_too_large', 'Request headers too large'];
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return [413, 'payload_too_large', 'Chunk extensions too large'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return [408, 'timeout', 'The request took too long to arrive'];
+    case 'HPE_INVALID_METHOD':
+      return [501, 'not_implemented', 'Unknown request method'];
+    default:
+      return [400, 'bad_request', 'Malformed request'];
+  }
+}
+
+/**
  * An HTTP server with the timeouts above and the keep-alive rule of KEEP_ALIVE_TIMEOUT_MS, for the
- * services and the local stack's gateway alike.
+ * services and the local stack's gateway alike; whatever it refuses before `listener` runs is
+ * answered with the JSON error shape.
  */
 export function createHttpServer(listener: RequestListener, options: HttpServerOptions = {}): http.Server {
   const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.timeouts };
@@ -86,6 +118,8 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
       // Node checks those two deadlines only this often (30 s by default): a deadline of seconds
       // needs a check about every second to be kept.
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersMs / 4))),
+      // Checked below instead, to answer in JSON (Node's own 400 has no body).
+      requireHostHeader: false,
     },
     (req, res) => {
       const exchange = { req, res };
@@ -93,8 +127,27 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
       res.once('close', () => {
         if (current.get(req.socket) === exchange) current.delete(req.socket);
       });
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400.
+        return answerJson(res, 400, 'bad_request', 'Host header required', true);
+      }
       listener(req, res);
     },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const res = current.get(socket as Socket)?.res;
+    // A client that reset the connection reads nothing; an answer already started cannot change.
+    if (err.code === 'ECONNRESET' || res?.headersSent) return void socket.destroy();
+    const [status, code, message] = describeClientError(err);
+    answerOnSocketAndClose(socket, status, code, message);
+  });
+  // A CONNECT would otherwise have its connection dropped without an answer.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerOnSocketAndClose(socket, 405, 'method_not_allowed', 'CONNECT is not supported'),
+  );
+  // An Expect other than 100-continue (Node's own 417 has no body).
+  server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) =>
+    answerJson(res, 417, 'expectation_failed', 'Only "Expect: 100-continue" is supported', true),
   );
   server.timeout = timeouts.inactivityMs;
   // With a listener here Node leaves the socket to us, idle keep-alive connections included.

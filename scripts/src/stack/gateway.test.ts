@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { waitFor } from '@ticketing/common/testing';
+import { rawExchange, waitFor } from '@ticketing/common/testing';
 import { createGateway } from './gateway';
 
 /**
@@ -250,4 +250,47 @@ describe('the gateway when clients go away or upstreams break mid-answer (real s
     expect(error.name).not.toMatch(/TimeoutError|AbortError/); // left open, it would only end at the bound
     expect(error.message).toMatch(/terminated|aborted|socket/i);
   }, 30_000);
+});
+
+describe('the gateway’s own answers (raw sockets)', () => {
+  let gateway: http.Server;
+  let port: number;
+  let deadUpstream: string;
+  beforeAll(async () => {
+    // An address where nothing listens: a copy that died.
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    deadUpstream = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    gateway = createGateway([
+      { prefix: '/api/tickets', upstreams: () => [] },
+      { prefix: '/api/orders', upstreams: () => [deadUpstream] },
+    ]);
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    port = (gateway.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    gateway.closeAllConnections();
+    await new Promise((r) => gateway.close(r));
+  });
+  const jsonError = (code: string) => ({ code, errors: [{ message: expect.any(String) }] });
+  const close = 'Host: localhost\r\nConnection: close\r\n\r\n';
+
+  it.each([
+    ['no route takes the path', 404, 'not_found', `GET /elsewhere HTTP/1.1\r\n${close}`],
+    ['no copy of the service runs', 503, 'unavailable', `GET /api/tickets HTTP/1.1\r\n${close}`],
+    ['the copy cannot be reached', 502, 'bad_gateway', `POST /api/orders HTTP/1.1\r\nContent-Length: 2\r\n${close}{}`],
+    ['the headers are too large', 431, 'headers_too_large', `GET /api/tickets HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n${close}`],
+    ['the method is unknown', 501, 'not_implemented', `BREW /api/tickets HTTP/1.1\r\n${close}`],
+    ['the request line is malformed', 400, 'bad_request', `GET /api/tickets HTTX/1.1\r\n${close}`],
+  ] as const)('when %s, then the answer is %i with the JSON error shape', async (_what, status, code, request) => {
+    const errors = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const answer = await rawExchange(port, request);
+      expect({ status: answer.status, json: answer.json }).toEqual({ status, json: jsonError(code) });
+      expect(answer.head).toContain('content-type: application/json');
+    } finally {
+      errors.mockRestore();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { pipeline } from 'node:stream';
-import { createHttpServer, type HttpTimeouts } from '@ticketing/common';
+import { answerJson, createHttpServer, type HttpTimeouts } from '@ticketing/common';
 
 export interface Route {
   prefix: string;
@@ -51,8 +51,8 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
     const route = routes.find((r) => url === r.prefix || url.startsWith(r.prefix + '/') || url.startsWith(r.prefix + '?'));
     const upstreams = route?.upstreams() ?? [];
     if (!route || upstreams.length === 0) {
-      res.writeHead(route ? 503 : 404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: route ? 'No copy of the service is running' : `No route for ${url}` }] }));
+      if (route) answerJson(res, 503, 'unavailable', 'No copy of the service is running');
+      else answerJson(res, 404, 'not_found', `No route for ${req.method} ${url}`);
       return;
     }
     const roundRobin = () => {
@@ -100,8 +100,7 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
         );
         // Part of the answer is already out: ending it with an error body would make it look whole.
         if (res.headersSent) return void res.destroy();
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ message: 'Upstream unavailable' }] }));
+        answerJson(res, 502, 'bad_gateway', 'Upstream unavailable');
       });
       if (req.method === 'GET' || req.method === 'HEAD') upstream.end();
       else req.pipe(upstream);
