@@ -214,4 +214,17 @@ describe('a service’s answers to requests refused before any route runs (raw s
     expect({ status: answer.status, json: answer.json }).toEqual({ status, json: jsonError(code) });
     expect(answer.head).toContain('content-type: application/json');
   });
+
+  it.each([
+    '/api/orders/../../internal/stats',
+    '/api/tickets/%2e%2e/%2e%2e/internal/stats',
+    '/api/tickets/%2E%2e/%2e%2E/metrics',
+    '/api/tickets/..%2f..%2finternal/stats',
+    '/api/tickets/..\\..\\internal/stats',
+  ])('when %s is sent to a service directly, then its routing takes the path as it is (no dot-segment resolution): 404', async (target) => {
+    const answer = await rawExchange(service.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect({ status: answer.status, json: answer.json }).toEqual({ status: 404, json: jsonError('not_found') });
+    const direct = await rawExchange(service.port, 'GET /internal/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(direct.status).toBe(200); // the internal route itself is there: only the path does not reach it
+  });
 });

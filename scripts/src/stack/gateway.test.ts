@@ -294,3 +294,79 @@ describe('the gateway’s own answers (raw sockets)', () => {
     }
   });
 });
+
+describe('the gateway’s routing of paths that try to leave /api (raw sockets: fetch would normalise them first)', () => {
+  const served: Record<string, string[]> = { tickets: [], orders: [], web: [] };
+  const servers: http.Server[] = [];
+  let withWeb: http.Server;
+  let apiOnly: http.Server;
+  beforeAll(async () => {
+    const urls: Record<string, string> = {};
+    for (const name of Object.keys(served)) {
+      const server = http.createServer((req, res) => {
+        served[name].push(req.url ?? '');
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ name, url: req.url }));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      servers.push(server);
+      urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    const api = [
+      { prefix: '/api/tickets', upstreams: () => [urls.tickets] },
+      { prefix: '/api/orders', upstreams: () => [urls.orders] },
+    ];
+    withWeb = createGateway([...api, { prefix: '', upstreams: () => [urls.web] }]);
+    apiOnly = createGateway(api);
+    for (const gateway of [withWeb, apiOnly]) await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+  });
+  afterAll(async () => {
+    for (const server of [withWeb, apiOnly, ...servers]) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+  const get = (gateway: http.Server, target: string) =>
+    rawExchange((gateway.address() as AddressInfo).port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+
+  it.each([
+    ['/api/orders/../../internal/stats', 'web', '/internal/stats'],
+    ['/api/tickets/%2e%2e/%2e%2e/internal/stats', 'web', '/internal/stats'],
+    ['/api/tickets/%2E%2e/.%2E/metrics', 'web', '/metrics'],
+    ['/api/orders/%2e%2e/tickets/1', 'tickets', '/api/tickets/1'],
+    ['/api/orders/./x/../1?y=../z', 'orders', '/api/orders/1?y=../z'],
+    ['/api/tickets/%252e%252e/%252e%252e/internal/stats', 'tickets', '/api/tickets/%252e%252e/%252e%252e/internal/stats'],
+  ])('%s is decided and forwarded on its normalised path: %s gets %s', async (target, name, url) => {
+    const answer = await get(withWeb, target);
+    expect({ status: answer.status, json: answer.json }).toEqual({ status: 200, json: { name, url } });
+  });
+
+  it.each([
+    '/api/tickets/..%2f..%2finternal/stats',
+    '/api/tickets/..%2F..%2Finternal/stats',
+    '/api/tickets/..\\..\\internal/stats',
+    '/api/orders/..%5c..%5cinternal/stats',
+  ])('%s (an encoded slash or a backslash) is refused with 400', async (target) => {
+    const answer = await get(withWeb, target);
+    expect({ status: answer.status, json: answer.json }).toEqual({
+      status: 400,
+      json: { code: 'bad_request', errors: [{ message: expect.any(String) }] },
+    });
+  });
+
+  it('without a web route, a path that leaves /api after normalisation is 404', async () => {
+    for (const target of ['/api/orders/../../internal/stats', '/api/tickets/%2e%2e/%2e%2e/metrics']) {
+      const answer = await get(apiOnly, target);
+      expect({ target, status: answer.status, json: answer.json }).toEqual({
+        target,
+        status: 404,
+        json: { code: 'not_found', errors: [{ message: expect.any(String) }] },
+      });
+    }
+  });
+
+  it('after all of the above, no service was asked for anything outside its /api prefix', () => {
+    expect(served.tickets.length + served.orders.length).toBeGreaterThan(0);
+    for (const name of ['tickets', 'orders']) expect(served[name].filter((u) => !u.startsWith(`/api/${name}`))).toEqual([]);
+  });
+});

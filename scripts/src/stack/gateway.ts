@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { pipeline } from 'node:stream';
 import { answerJson, createHttpServer, type HttpTimeouts } from '@ticketing/common';
+import { normaliseRequestPath } from './request-path';
 
 export interface Route {
   prefix: string;
@@ -47,12 +48,16 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
   // just as it is closed (a reset; seen as a few failed requests per 5,000 in stress runs with
   // Node's default of 5 s).
   return createHttpServer((req, res) => {
-    const url = req.url ?? '/';
-    const route = routes.find((r) => url === r.prefix || url.startsWith(r.prefix + '/') || url.startsWith(r.prefix + '?'));
+    // Routed on, and forwarded as, the path with its dot-segments resolved (request-path.ts).
+    const target = normaliseRequestPath(req.url ?? '/');
+    if (!target.ok) return answerJson(res, 400, 'bad_request', target.reason);
+    const { path } = target;
+    const url = path + target.query;
+    const route = routes.find((r) => path === r.prefix || path.startsWith(r.prefix + '/'));
     const upstreams = route?.upstreams() ?? [];
     if (!route || upstreams.length === 0) {
       if (route) answerJson(res, 503, 'unavailable', 'No copy of the service is running');
-      else answerJson(res, 404, 'not_found', `No route for ${req.method} ${url}`);
+      else answerJson(res, 404, 'not_found', `No route for ${req.method} ${path}`);
       return;
     }
     const roundRobin = () => {
@@ -60,13 +65,21 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
       turn.set(route.prefix, next + 1);
       return next;
     };
-    const n = (route.byRecord ? recordTurn(url, route.prefix) : undefined) ?? roundRobin();
+    const n = (route.byRecord ? recordTurn(path, route.prefix) : undefined) ?? roundRobin();
     const forward = (attempt: number) => {
-      const target = new URL(url, upstreams[(n + attempt) % upstreams.length]);
-      // A retry takes a connection of its own: the pool may hold more that the server has closed.
+      const copy = new URL(upstreams[(n + attempt) % upstreams.length]);
+      // The path as given (not resolved against the copy's URL, which would normalise it again);
+      // a retry takes a connection of its own: the pool may hold more that the server has closed.
       const upstream = http.request(
-        target,
-        { method: req.method, headers: req.headers, agent: attempt === 0 ? agent : false },
+        {
+          protocol: copy.protocol,
+          hostname: copy.hostname,
+          port: copy.port,
+          path: url,
+          method: req.method,
+          headers: req.headers,
+          agent: attempt === 0 ? agent : false,
+        },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           // An answer cut off upstream is cut off here too (the client sees a reset, not a short
@@ -96,7 +109,7 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
           return forward(attempt + 1);
         }
         process.stderr.write(
-          `gateway: ${req.method} ${url} → ${target.origin}: ${err.code ?? err.message}${upstream.reusedSocket ? ' (reused connection)' : ''}\n`,
+          `gateway: ${req.method} ${url} → ${copy.origin}: ${err.code ?? err.message}${upstream.reusedSocket ? ' (reused connection)' : ''}\n`,
         );
         // Part of the answer is already out: ending it with an error body would make it look whole.
         if (res.headersSent) return void res.destroy();
