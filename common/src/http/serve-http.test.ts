@@ -133,6 +133,21 @@ describe('serveHttp timeouts (raw sockets; short timeouts so that the tests are 
     expect(JSON.parse(body)).toEqual({ code: 'timeout', errors: [{ message: expect.any(String) }] });
   }, 30_000);
 
+  it('when headers stop arriving, then a 408 (JSON) closes the connection: on a new one after the inactivity timeout, on a kept-alive one after the headers timeout', async () => {
+    service = await serveHttp(echo, 0, { timeouts: { headersMs: 1000, requestMs: 60_000, inactivityMs: 1000 } });
+    const fresh = await connect(service.port);
+    const kept = await connect(service.port);
+    expect(await kept.get('/first')).toMatch(/^HTTP\/1.1 200 /);
+    const before = kept.received().length;
+    for (const client of [fresh, kept]) client.socket.write('GET /next HTTP/1.1\r\nHost: 127.');
+    await waitFor(() => fresh.ended() && kept.ended(), { what: 'the server to close both stalled requests', timeoutMs: 15_000 });
+    for (const received of [fresh.received(), kept.received().slice(before)]) {
+      const [head, body] = received.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1.1 408 /);
+      expect(JSON.parse(body)).toEqual(jsonError('timeout'));
+    }
+  }, 30_000);
+
   it('when a client is slow-ish but steady, then its request is answered', async () => {
     service = await serveHttp(echo, 0, { timeouts: { headersMs: 2000, requestMs: 4000, inactivityMs: 1500 } });
     const client = await connect(service.port);

@@ -110,6 +110,8 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
   const headersMs = Math.min(timeouts.headersMs, timeouts.requestMs);
   /** Each connection's request being read or answered; absent between requests. */
   const current = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  /** Bytes a connection had read when its last exchange ended: more since is a request begun. */
+  const readBefore = new WeakMap<Socket, number>();
   const server = http.createServer(
     {
       keepAliveTimeout: options.keepAliveMs ?? KEEP_ALIVE_TIMEOUT_MS,
@@ -125,7 +127,9 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
       const exchange = { req, res };
       current.set(req.socket, exchange);
       res.once('close', () => {
-        if (current.get(req.socket) === exchange) current.delete(req.socket);
+        if (current.get(req.socket) !== exchange) return;
+        current.delete(req.socket);
+        readBefore.set(req.socket, req.socket.bytesRead);
       });
       if (req.httpVersion === '1.1' && req.headers.host === undefined) {
         // RFC 9112 §3.2: an HTTP/1.1 request without Host is answered 400.
@@ -153,7 +157,14 @@ export function createHttpServer(listener: RequestListener, options: HttpServerO
   // With a listener here Node leaves the socket to us, idle keep-alive connections included.
   server.on('timeout', (socket: Socket) => {
     const exchange = current.get(socket);
-    if (!exchange) return void socket.destroy(); // idle between requests, or never sent one
+    if (!exchange) {
+      // The first request's headers stopped arriving: 408 (on a kept-alive connection the
+      // keep-alive timer runs until the headers are complete, and the headers timeout applies).
+      // A connection that never sent a request is just closed.
+      if (socket.bytesRead > (readBefore.get(socket) ?? 0))
+        return answerOnSocketAndClose(socket, 408, 'timeout', 'The request stopped arriving');
+      return void socket.destroy();
+    }
     const { req, res } = exchange;
     if (!req.complete) {
       // A body that stopped arriving.
