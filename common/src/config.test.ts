@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, parseConfig, serviceEnvShape } from './config';
+import { ConfigError, httpTimeoutsOf, parseConfig, serviceEnvShape } from './config';
 
 const valid = { MONGO_URL: 'mongodb://localhost:27017/tickets', NATS_URL: 'nats://localhost:4222', JWT_KEY: 'a-long-enough-key' };
 
@@ -54,5 +54,16 @@ describe('parseConfig', () => {
   it('when a service adds its own variables, then they are parsed too', () => {
     const config = parseConfig({ ...serviceEnvShape, EXPIRY: z.coerce.number().default(900) }, { ...valid, EXPIRY: '60' });
     expect(config.EXPIRY).toBe(60);
+  });
+
+  it('when no HTTP timeouts are given, then seconds-long defaults; given ones are used; a non-number is refused', () => {
+    expect(httpTimeoutsOf(parseConfig(serviceEnvShape, valid))).toEqual({ headersMs: 10_000, requestMs: 30_000, inactivityMs: 10_000 });
+    const given = { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_INACTIVITY_TIMEOUT_MS: '3000' };
+    expect(httpTimeoutsOf(parseConfig(serviceEnvShape, { ...valid, ...given }))).toEqual({
+      headersMs: 2000,
+      requestMs: 5000,
+      inactivityMs: 3000,
+    });
+    expect(() => parseConfig(serviceEnvShape, { ...valid, HTTP_REQUEST_TIMEOUT_MS: 'soon' })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
   });
 });

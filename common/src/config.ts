@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './http/auth-token';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/serve-http';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -9,6 +10,27 @@ export class ConfigError extends Error {
 /** The event transports a service can run on. */
 export const EVENT_BUSES = ['jetstream', 'nats-streaming'] as const;
 export type EventBusKind = (typeof EVENT_BUSES)[number];
+
+const milliseconds = (fallback: number) => z.coerce.number().int().min(100).max(600_000).default(fallback);
+
+/** How long a client may take to send a request (docs/edge.md); read by every HTTP server. */
+export const httpTimeoutsEnvShape = {
+  HTTP_HEADERS_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.requestMs),
+  HTTP_INACTIVITY_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.inactivityMs),
+};
+
+export function httpTimeoutsOf(config: {
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_INACTIVITY_TIMEOUT_MS: number;
+}): HttpTimeouts {
+  return {
+    headersMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    inactivityMs: config.HTTP_INACTIVITY_TIMEOUT_MS,
+  };
+}
 
 /** The variables every service reads. Services extend this shape with their own. */
 /**
@@ -23,6 +45,7 @@ export const hostSetting = z
 export const jwtMaxLifetimeSetting = z.coerce.number().int().positive().default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
 
 export const serviceEnvShape = {
+  ...httpTimeoutsEnvShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: hostSetting,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),

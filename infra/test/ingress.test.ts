@@ -43,3 +43,44 @@ describe('the Ingress', () => {
     expect(resolveServicePort(backend.name, port).map((t) => t.container.image)).toEqual([WEB_IMAGE]);
   });
 });
+
+/**
+ * The Ingress's own timeouts and limits (ingress-nginx annotations; the client header and body
+ * timeouts exist only controller-wide, in its ConfigMap: docs/kubernetes.md). Timeouts are whole
+ * seconds, as ingress-nginx reads them.
+ */
+describe('the Ingress’s timeouts and limits', () => {
+  const annotations = (): Record<string, string> => ofKind('Ingress')[0]?.metadata?.annotations ?? {};
+  const seconds = (name: string): number => {
+    const value = annotations()[`nginx.ingress.kubernetes.io/${name}`];
+    expect({ name, value, wholeSeconds: /^\d+$/.test(value ?? '') }).toEqual({ name, value, wholeSeconds: true });
+    return Number(value);
+  };
+  /** An nginx size (`100k`, `1m`, bytes) in bytes. */
+  const bytes = (name: string): number => {
+    const value = annotations()[`nginx.ingress.kubernetes.io/${name}`] ?? '';
+    const match = /^(\d+)([km]?)$/i.exec(value);
+    if (!match) throw new Error(`${name} is not an nginx size: "${value}"`);
+    return Number(match[1]) * { '': 1, k: 1024, m: 1024 * 1024 }[match[2].toLowerCase() as '' | 'k' | 'm'];
+  };
+  /** What the services accept (express.json's limit in common/src/http/service-app.ts). */
+  const SERVICE_BODY_LIMIT = 100 * 1024;
+
+  it('gives up on a copy that does not accept a connection within seconds', () => {
+    expect(seconds('proxy-connect-timeout')).toBeGreaterThanOrEqual(1);
+    expect(seconds('proxy-connect-timeout')).toBeLessThanOrEqual(10);
+  });
+
+  it('gives up on a copy that stops reading the request or sending its answer within seconds, not the minute of the default', () => {
+    for (const name of ['proxy-send-timeout', 'proxy-read-timeout']) {
+      expect(seconds(name)).toBeGreaterThanOrEqual(10); // a slow listing under load must still be answered
+      expect(seconds(name)).toBeLessThan(60);
+    }
+  });
+
+  it('refuses bodies larger than the services accept, and reads each body whole (in memory) before a service sees it', () => {
+    expect(bytes('proxy-body-size')).toBe(SERVICE_BODY_LIMIT);
+    expect(bytes('client-body-buffer-size')).toBeGreaterThanOrEqual(bytes('proxy-body-size'));
+    expect(annotations()['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('on');
+  });
+});

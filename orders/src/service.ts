@@ -1,4 +1,4 @@
-import { connectBus, OutboxRelay, ServiceMetrics, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
+import { connectBus, httpTimeoutsOf, OutboxRelay, ServiceMetrics, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
 import mongoose from 'mongoose';
 import { createApp } from './app';
 import type { OrdersConfig } from './config';
@@ -49,7 +49,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     metrics: new ServiceMetrics('orders').observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
-  const http = await serveHttp(app, config.PORT, config.HOST);
+  const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
 
   const stop = async () => {
     await http.close();

@@ -1,4 +1,6 @@
 import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
 import mongoose from 'mongoose';
 import { createLogger, JetStreamBus, Subjects } from '@ticketing/common';
 import {
@@ -12,6 +14,7 @@ import {
   testToken,
   TEST_JWT_KEY,
   type NatsServerHandle,
+  waitFor,
 } from '@ticketing/common/testing';
 import { loadConfig } from './config';
 import { startTickets, type RunningTickets } from './main';
@@ -27,7 +30,14 @@ describe('tickets process start-up and graceful shutdown', () => {
   });
   beforeEach(async () => {
     lines = [];
-    const config = loadConfig({ MONGO_URL: testMongoUrl('tickets'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0' });
+    const config = loadConfig({
+      MONGO_URL: testMongoUrl('tickets'),
+      NATS_URL: nats.url,
+      JWT_KEY: TEST_JWT_KEY,
+      PORT: '0',
+      // shorter than the default, so that a stalled upload is cut off within the test
+      HTTP_INACTIVITY_TIMEOUT_MS: '2000',
+    });
     service = await startTickets(
       config,
       createLogger({}, 'info', (line) => lines.push(JSON.parse(line))),
@@ -52,6 +62,19 @@ describe('tickets process start-up and graceful shutdown', () => {
     for (const address of otherAddressesOfThisMachine()) {
       expect({ address, open: await acceptsConnection(service.port, address) }).toEqual({ address, open: false });
     }
+  });
+
+  it('when an upload stalls, then the configured inactivity timeout answers it with a JSON 408 and closes the connection', async () => {
+    const socket = net.connect(service.port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    let closed = false;
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => (closed = true));
+    socket.write(`POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"title":`);
+    await waitFor(() => closed, { what: 'the stalled upload to be closed' });
+    expect(received).toMatch(/^HTTP\/1.1 408 /);
+    expect(JSON.parse(received.split('\r\n\r\n')[1])).toEqual({ code: 'timeout', errors: [{ message: expect.any(String) }] });
   });
 
   it('when stopped while a request is in flight, then that request completes (and its event is published) before everything closes', async () => {

@@ -7,6 +7,7 @@ import {
   ServiceMetrics,
   type Logger,
   serveHttp,
+  httpTimeoutsOf,
   serviceReadiness,
 } from '@ticketing/common';
 import { Ticket } from './tickets/ticket.model';
@@ -50,7 +51,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   await listeners.orderUpdated.listen();
   relay.start();
 
-  const http = await serveHttp(app, config.PORT, config.HOST);
+  const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
   logger.info('tickets listening', { host: config.HOST, port: http.port });
 
   let stopped: Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { hostSetting, jwtMaxLifetimeSetting, parseConfig } from '@ticketing/common';
+import { hostSetting, httpTimeoutsEnvShape, jwtMaxLifetimeSetting, parseConfig } from '@ticketing/common';
 import { z } from 'zod';
 
 /** The variables the web server refuses to start without. */
@@ -9,6 +9,7 @@ const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseConfig(
     {
+      ...httpTimeoutsEnvShape,
       PORT: z.coerce.number().int().min(0).max(65535).default(3000),
       HOST: hostSetting,
       /** Verifies the session cookie (`GET /auth/session`) and signs development sessions. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createLogger, loadConfigOrExit, serveHttp } from '@ticketing/common';
+import { createLogger, httpTimeoutsOf, loadConfigOrExit, serveHttp } from '@ticketing/common';
 import { loadConfig } from './config';
 import { createWebApp } from './app';
 
@@ -18,7 +18,7 @@ async function main() {
     logger,
     trustProxyHops: config.TRUST_PROXY_HOPS,
   });
-  const http = await serveHttp(app, config.PORT, config.HOST);
+  const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
   logger.info('web: listening', { host: config.HOST, port: config.PORT, devSignIn: config.DEV_SIGN_IN });
   const stop = () => {
     setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
