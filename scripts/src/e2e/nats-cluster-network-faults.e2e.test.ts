@@ -145,7 +145,9 @@ describe('network faults in a three-node JetStream cluster (Toxiproxy on every r
     expect(await applied()).toEqual({ created: before.created + 20, updated: before.updated + 40 });
   });
 
-  it('when the node tickets publishes through is cut off from its peers for 10 s (tickets still reaches it), then writes are accepted, their events wait in the outbox, and once it rejoins every one is stored once and applied once', async () => {
+  it('when the node tickets publishes through is cut off from its peers for 10 s (tickets still reaches it), then writes and an order are accepted, the events wait in the outbox, and once it rejoins every one is stored once and applied once', async () => {
+    const held = (await api('POST', '/api/tickets', { title: 'ordered while isolated', price: 5 })).body;
+    await waitFor(async () => (await api('GET', `/api/orders/tickets/${held.id}`)).status === 200, { timeoutMs: 30_000 });
     const { messages } = await streamReplicasConverge();
     const before = await applied();
     const isolated = await ticketsNode();
@@ -153,8 +155,12 @@ describe('network faults in a three-node JetStream cluster (Toxiproxy on every r
     expect(cut).toHaveLength(4);
     await Promise.all(cut.map((route) => route.disable()));
     let accepted: { id: string }[];
+    let order: { id: string };
     try {
       accepted = await writeTickets('isolated', 5);
+      const placed = await api('POST', '/api/orders', { ticketId: held.id });
+      expect(placed.status).toBe(201);
+      order = placed.body;
       // The node cannot reach a quorum: nothing it is given is stored, and tickets still uses it.
       expect(await ticketsOutbox()).toBeGreaterThan(0);
       expect(await ticketsNode()).toBe(isolated);
@@ -164,10 +170,21 @@ describe('network faults in a three-node JetStream cluster (Toxiproxy on every r
       await Promise.all(cut.map((route) => route.enable()));
     }
     await waitFor(() => replicated(accepted), { timeoutMs: 90_000, intervalMs: 250, what: 'replicas to converge after the partition' });
-    expect(await applied()).toEqual({ created: before.created + 5, updated: before.updated + 5 });
-    // Every event stored exactly once on every node, despite the publications retried meanwhile.
+    // The order placed meanwhile reserved its ticket in tickets, whose update reached the replica.
+    await waitFor(async () => (await api('GET', `/api/tickets/${held.id}`)).body?.orderId === order.id, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'tickets to reserve the ticket for the order',
+    });
+    await waitFor(async () => (await api('GET', `/api/orders/tickets/${held.id}`)).body?.version === 1, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
+    expect(await applied()).toEqual({ created: before.created + 5, updated: before.updated + 6 });
+    // Every event stored exactly once on every node, despite the publications retried meanwhile:
+    // 5 created, 5 updated, the order's, and the reservation's ticket update.
     await waitFor(async () => (await ticketsOutbox()) === 0, { timeoutMs: 60_000, intervalMs: 250, what: 'tickets’ outbox to empty' });
-    expect((await streamReplicasConverge()).messages).toBe(messages + 10);
+    expect((await streamReplicasConverge()).messages).toBe(messages + 12);
   });
 
   it('when tickets’ link to the node it uses is cut for 10 s, then it moves to another node through its own links and its events flow during the cut', async () => {
