@@ -20,6 +20,7 @@ describe('command lines of the scripts', () => {
     ['bench', ['--quick', '--stress-iterations', '--event-bus', '--json']],
     ['local-stack', ['--port', '--orders-replicas', '--tickets-replicas', '--event-bus']],
     ['token', ['--id', '--email', '--hours']],
+    ['rebuild-replica', ['--tickets-mongo-url', '--orders-mongo-url']],
   ];
 
   it.each(scripts)('when %s gets --help, then it prints its usage with every option and exits 0', (script, options) => {
@@ -47,6 +48,12 @@ describe('command lines of the scripts', () => {
     const result = run(script, option, value);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${option} must be a whole number`);
+  });
+
+  it('when rebuild-replica is not told both databases, then it says so, touches nothing and exits 2', () => {
+    const result = run('rebuild-replica', '--tickets-mongo-url', 'mongodb://127.0.0.1:1/tickets');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^rebuild-replica: --tickets-mongo-url and --orders-mongo-url are required\n/);
   });
 
   it('when local-stack gets an event bus it does not know, then it names the option and the choices, starts nothing and exits 2', () => {

@@ -193,7 +193,11 @@ export interface HttpService {
  * Serves `app` on `port` (0: any free port) of `options.host` (the `HOST` setting; Node's default,
  * every interface, only when none is given), with the timeouts and keep-alive settings above.
  */
-export async function serveHttp(app: RequestListener, port: number, options: HttpServerOptions & { host?: string } = {}): Promise<HttpService> {
+export async function serveHttp(
+  app: RequestListener,
+  port: number,
+  options: HttpServerOptions & { host?: string } = {},
+): Promise<HttpService> {
   let closing = false;
   const server = createHttpServer((req, res) => {
     if (closing) res.setHeader('Connection', 'close');
