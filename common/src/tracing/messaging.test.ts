@@ -1,5 +1,5 @@
 import mongoose, { Schema } from 'mongoose';
-import { context, propagation, trace, SpanKind } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, TraceFlags, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -175,6 +175,34 @@ describe('trace context through the outbox and JetStream (real servers)', () => 
     expect(consumer.attributes).toMatchObject({ 'messaging.consumer.group.name': 'traced', 'messaging.operation.type': 'process' });
     // an event recorded by the handler (a reservation's ticket:updated) carries the consumer span
     expect(seen.recorded.trace?.traceparent).toBe(`00-${request.spanContext().traceId}-${consumer.spanContext().spanId}-01`);
+  });
+
+  it('when the request was not sampled, then neither is anything downstream: no span is exported and the trace is not restarted', async () => {
+    const listener = new TracedListener(bus);
+    listeners.push(listener);
+    await listener.listen();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    // a caller that decided not to sample (flags 00), as a parent-based sampler then does here too
+    const unsampled = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId,
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.NONE,
+      isRemote: true,
+    });
+    const doc = new Item({ title: 'unsampled', price: 5 });
+    await context.with(unsampled, async () => {
+      const request = tracer.startSpan('GET /unsampled');
+      await context.with(trace.setSpan(context.active(), request), async () => {
+        recordEvent<TicketCreatedEvent>(doc, Subjects.TicketCreated, (v) => eventOf(doc, v));
+        await relay.saveAndDispatch(doc);
+      });
+      request.end();
+    });
+    expect(doc.outbox[0].trace?.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    const seen = await waitFor(() => listener.seen.find((s) => s.id === doc.id));
+    // the consumer went on in the same trace, unsampled: what it records says so
+    expect(seen.recorded.trace?.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
+    expect(spans()).toEqual([]);
   });
 
   it('when events are applied together in one write, then that write’s span links to each of their producers', async () => {

@@ -3,6 +3,7 @@ import {
   SpanKind,
   SpanStatusCode,
   context,
+  isSpanContextValid,
   propagation,
   trace,
   type Context,
@@ -62,8 +63,10 @@ export async function tracedPublish(
     },
     contextFrom(stored),
   );
+  // Sent for a span not sampled too: its flags tell the consumer's (parent-based) sampler to drop
+  // the rest of the trace as well, rather than start a new one. None without an SDK.
   let headers: Record<string, string> | undefined;
-  if (span.isRecording()) {
+  if (isSpanContextValid(span.spanContext())) {
     headers = {};
     propagation.inject(trace.setSpan(ROOT_CONTEXT, span), headers);
   }
