@@ -2,7 +2,7 @@ import { Schema, type HydratedDocument, type Model } from 'mongoose';
 import { eventMessageId, type AnyEvent } from '../events/contracts';
 import type { Bus } from '../bus/types';
 import { silentLogger, type Logger } from '../logger';
-import { activeTraceCarrier, tracedPublish, type TraceCarrier } from '../tracing/messaging';
+import { activeTraceCarrier, outsideTraces, tracedPublish, type TraceCarrier } from '../tracing/messaging';
 
 /**
  * The transactional outbox, without transactions: an event waiting to be published is stored in
@@ -308,7 +308,8 @@ export class OutboxRelay {
   /** A publication failed: sweep again soon rather than at the idle pace. */
   private noteLeftBehind(): void {
     this.leftBehind = true;
-    if (this.running && !this.sweeping) this.schedule(this.options.sweepIntervalMs ?? 1000);
+    // Outside the failed publication's trace: the sweep serves every record.
+    if (this.running && !this.sweeping) outsideTraces(() => this.schedule(this.options.sweepIntervalMs ?? 1000))();
   }
 
   private serialize(id: string, work: () => Promise<void>): Promise<void> {
@@ -382,7 +383,11 @@ export class OutboxRelay {
     const oldest = this.cleanup.values().next().value;
     if (!oldest) return;
     const wait = Math.max(0, oldest.since + this.cleanupDelayMs - performance.now());
-    this.cleanupTimer = setTimeout(() => void this.flushCleanup(false), wait);
+    // Outside the trace of the publication that set it: a clean-up serves many records.
+    this.cleanupTimer = setTimeout(
+      outsideTraces(() => void this.flushCleanup(false)),
+      wait,
+    );
     this.cleanupTimer.unref();
   }
 

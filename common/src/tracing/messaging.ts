@@ -36,6 +36,15 @@ export function activeTraceCarrier(): TraceCarrier | undefined {
   return carrier.tracestate ? { traceparent: carrier.traceparent, tracestate: carrier.tracestate } : { traceparent: carrier.traceparent };
 }
 
+/**
+ * `fn`, to run outside whatever trace is active where it is scheduled: a timer set while handling
+ * one request (the outbox's sweeps and clean-ups) serves many, and its database work would
+ * otherwise show up in that request's trace, after it ended.
+ */
+export function outsideTraces<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
+  return context.bind(ROOT_CONTEXT, fn);
+}
+
 function contextFrom(carrier: Record<string, string> | TraceCarrier | undefined): Context {
   return carrier ? propagation.extract(ROOT_CONTEXT, carrier) : ROOT_CONTEXT;
 }
