@@ -58,9 +58,16 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   return true;
 }
 
-/** Exports the spans still buffered and stops the SDK (at shutdown); nothing when it never started. */
-export async function stopTracing(): Promise<void> {
+/**
+ * Exports the spans still buffered and stops the SDK (at shutdown); nothing when it never started.
+ * Waits at most `timeoutMs`: an unreachable collector must not hold up the process's exit.
+ */
+export async function stopTracing(timeoutMs = 2_000): Promise<void> {
   const running = sdk;
   sdk = undefined;
-  await running?.shutdown().catch(() => undefined);
+  if (!running) return;
+  let timer: NodeJS.Timeout | undefined;
+  const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([running.shutdown().catch(() => undefined), givenUp]);
+  clearTimeout(timer);
 }
