@@ -177,6 +177,12 @@ async function main() {
         onRuns: tracingCost.on.map(Math.round),
         onOverOff: tracingRatio,
         onOverOffByRound: tracingCost.ratios,
+        servicesCpuMsPerUpdate: {
+          off: median(tracingCost.cpuMsPerUpdate.off),
+          on: median(tracingCost.cpuMsPerUpdate.on),
+          offRuns: tracingCost.cpuMsPerUpdate.off,
+          onRuns: tracingCost.cpuMsPerUpdate.on,
+        },
         exportRequests: tracingCost.exportRequests,
         exportedMegabytes: round2(tracingCost.exportedBytes / 2 ** 20),
       },
@@ -215,6 +221,7 @@ ${stan ? `| raw NATS Streaming: publish → consume → ack | ${Math.round(stan.
 | — its reads of replicas | ${stress.reads} (${Math.round(readShare * 1000) / 10}% of its ${stress.writes} writes) | ≤ 10% (${mark(readShare <= 0.1)}) |
 | end to end, tracing off / on (every span exported over OTLP/HTTP to a local receiver) | ${results.tracing.offUpdatesPerSec}${spread(tracingCost.off)} / ${results.tracing.onUpdatesPerSec}${spread(tracingCost.on)} updates/s; ${tracingCost.exportRequests} export requests, ${results.tracing.exportedMegabytes} MiB | |
 | — tracing on ÷ off (each round's runs compared with each other) | ${tracingRatio}${spread(tracingCost.ratios)} | ≥ 0.85 (${mark(tracingRatio >= 0.85)}) |
+| — CPU of tickets + orders per update applied, off / on | ${results.tracing.servicesCpuMsPerUpdate.off}${spread(tracingCost.cpuMsPerUpdate.off)} / ${results.tracing.servicesCpuMsPerUpdate.on}${spread(tracingCost.cpuMsPerUpdate.on)} ms | |
 
 machine: ${results.machine}`);
   } finally {

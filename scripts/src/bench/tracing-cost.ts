@@ -1,12 +1,18 @@
 import type { Stack } from '../stack/stack';
 import { startOtlpReceiver } from '../stack/otlp-receiver';
 import { benchEndToEndThroughput } from './end-to-end';
+import { withCpuShare } from './cpu-share';
 
 export interface TracingCost {
   off: number[];
   on: number[];
   /** Each round's traced run over its untraced one. */
   ratios: number[];
+  /**
+   * CPU milliseconds tickets and orders spent per update applied, per run: what tracing costs the
+   * services, less sensitive than throughput to what else runs on a shared machine.
+   */
+  cpuMsPerUpdate: { off: number[]; on: number[] };
   /** What the services exported during the traced runs. */
   exportRequests: number;
   exportedBytes: number;
@@ -43,7 +49,7 @@ export async function benchTracingCost(
     OTEL_TRACES_SAMPLER: 'always_on',
   };
   const untraced = Object.fromEntries(Object.keys(tracing).map((k) => [k, undefined]));
-  const result: TracingCost = { off: [], on: [], ratios: [], exportRequests: 0, exportedBytes: 0 };
+  const result: TracingCost = { off: [], on: [], ratios: [], cpuMsPerUpdate: { off: [], on: [] }, exportRequests: 0, exportedBytes: 0 };
   let tracingOn = false;
   try {
     for (let round = 1; round <= options.rounds; round++) {
@@ -55,9 +61,16 @@ export async function benchTracingCost(
           tracingOn = mode === 'on';
         }
         const before = receiver.requests;
-        runs[mode] = await benchEndToEndThroughput(stack, token, options.tickets, options.perTicket);
+        const services = Object.fromEntries([...stack.tickets, ...stack.orders].map((s) => [s.options.name, s.pid]));
+        const run = await withCpuShare(services, () => benchEndToEndThroughput(stack, token, options.tickets, options.perTicket));
+        runs[mode] = run.result;
+        const serviceCores = Object.keys(services).reduce((sum, name) => sum + (run.coresUsed[name] ?? 0), 0);
+        const cpuMs = Math.round((serviceCores / run.result) * 1000 * 100) / 100;
+        result.cpuMsPerUpdate[mode].push(cpuMs);
         const exported = mode === 'on' ? `, ${receiver.requests - before} export requests` : '';
-        options.log(`  round ${round}, tracing ${mode}: ${Math.round(runs[mode])} updates/s${exported}`);
+        options.log(
+          `  round ${round}, tracing ${mode}: ${Math.round(runs[mode])} updates/s, services' CPU ${cpuMs} ms per update${exported}`,
+        );
       }
       result.off.push(runs.off);
       result.on.push(runs.on);
