@@ -1,4 +1,6 @@
+import './tracing';
 import { createLogger, loadConfigOrExit } from '@ticketing/common';
+import { stopTracing } from '@ticketing/common/tracing';
 import { loadConfig } from './config';
 import { startOrders, type RunningOrders } from './service';
 
@@ -21,6 +23,8 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   }, SHUTDOWN_TIMEOUT_MS).unref();
   try {
     await service?.stop();
+    // The spans of the last requests and events are still buffered: export them first.
+    await stopTracing();
     process.exit(0);
   } catch (err) {
     logger.error('orders: shutdown failed', { err });

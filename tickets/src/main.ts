@@ -1,3 +1,4 @@
+import './tracing';
 import mongoose from 'mongoose';
 import {
   connectBus,
@@ -10,6 +11,7 @@ import {
   httpTimeoutsOf,
   serviceReadiness,
 } from '@ticketing/common';
+import { stopTracing } from '@ticketing/common/tracing';
 import { Ticket } from './tickets/ticket.model';
 import { loadConfig, type TicketsConfig } from './config';
 import { createApp } from './app';
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     (service?.stop() ?? Promise.resolve()).then(
-      () => process.exit(code),
+      // The spans of the last requests and events are still buffered: export them first.
+      () => stopTracing().then(() => process.exit(code)),
       (err: unknown) => {
         logger.error('tickets: shutdown failed', { err });
         process.exit(1);

@@ -1,4 +1,5 @@
 import { signToken } from '@ticketing/common';
+import { tracingRequested } from '@ticketing/common/tracing';
 import { DEV_JWT_KEY } from '../dev-key';
 import type { Stack } from './stack';
 
@@ -31,6 +32,7 @@ ticketing is running on ${stack.url} (open it in a browser: the web app, with a 
   tickets: ${stack.tickets.map((p) => p.url).join(', ')}
   orders:  ${stack.orders.map((p) => p.url).join(', ')}
   metrics: ${[...stack.tickets, ...stack.orders].map((p) => `${p.url}/metrics`).join(', ')}
+  traces:  ${tracingRequested() ? `to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ?? process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? process.env.OTEL_TRACES_EXPORTER}` : 'off (OTEL_EXPORTER_OTLP_ENDPOINT=http://…:4318 npm start: docs/observability.md)'}
   web:     ${stack.web.url}
   ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${admin ? ` (user admin, password ${admin})` : ''}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
 ${tryIt}
