@@ -2,6 +2,8 @@ import mongoose from 'mongoose';
 import {
   connectBus,
   createLogger,
+  edgeLimits,
+  ListingGate,
   loadConfigOrExit,
   OutboxRelay,
   ServiceMetrics,
@@ -35,9 +37,12 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   const metrics = new ServiceMetrics('tickets').observeListeners([listeners.orderCreated, listeners.orderUpdated]).observeOutbox(relay);
 
   let stopping = false;
+  const { rateLimit, listingLimit } = edgeLimits(config);
   const app = createApp({
     jwtKey: config.JWT_KEY,
     trustProxyHops: config.TRUST_PROXY_HOPS,
+    rateLimit,
+    listings: new ListingGate(listingLimit),
     relay,
     logger,
     readiness: serviceReadiness(bus, () => stopping),

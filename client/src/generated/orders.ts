@@ -167,6 +167,16 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -176,7 +186,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -215,6 +225,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -224,7 +244,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -314,6 +334,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -323,7 +353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -374,6 +404,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -383,7 +423,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -470,6 +510,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -479,7 +529,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -523,6 +573,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -532,7 +592,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -574,6 +634,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -583,7 +653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;

@@ -3,6 +3,7 @@ import type { HelmetOptions } from 'helmet';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import { jsonWritesOnly, securityHeaders } from './browser-guards';
+import { clientRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './client-rate-limit';
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -25,13 +26,15 @@ export interface ServiceAppOptions {
    * address by sending the header itself.
    */
   trustProxyHops?: number;
+  /** The per-client rate limit on everything after the probes, metrics and counters; DEFAULT_RATE_LIMIT if not given. */
+  rateLimit?: RateLimitOptions;
   /** helmet's content-security policy option, for an app that serves pages; helmet's default otherwise. */
   contentSecurityPolicy?: HelmetOptions['contentSecurityPolicy'];
 }
 
 /**
  * The Express app every service is: request ids and a log line per request, security headers,
- * JSON-only writes, Prometheus metrics, JSON bodies, probes, counters, the signed-in user, the service's routes, then one JSON shape for every error and for
+ * JSON-only writes, Prometheus metrics, JSON bodies, probes, counters, the signed-in user, a rate limit per client, the service's routes, then one JSON shape for every error and for
  * unknown paths. Never listens: `main.ts` does, tests use supertest.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
@@ -55,6 +58,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     res.json(options.stats());
   });
   app.use(currentUser(options.jwtKey));
+  app.use(clientRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.logger));
   for (const router of options.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(options.logger));
