@@ -24,6 +24,17 @@ function recordTurn(url: string, prefix: string): number | undefined {
 }
 
 /**
+ * The request's headers with the client's address added to `X-Forwarded-For`, as a proxy does: the
+ * services trust one hop (TRUST_PROXY_HOPS) and take the last address, which is then the one this
+ * gateway saw, not one the client wrote (the rate limit counts anonymous clients by it).
+ */
+function forwardedHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+  const prior = req.headers['x-forwarded-for'];
+  const client = req.socket.remoteAddress ?? 'unknown';
+  return { ...req.headers, 'x-forwarded-for': prior ? `${prior}, ${client}` : client };
+}
+
+/**
  * The one origin of the local stack: routes `/api/tickets…` and `/api/orders…` to the services,
  * as the Kubernetes ingress does in a cluster; a route with the prefix `''`, tried last, takes
  * every other path (the web app).
@@ -54,7 +65,7 @@ export function createGateway(routes: Route[]): http.Server {
       // A retry takes a connection of its own: the pool may hold more that the server has closed.
       const upstream = http.request(
         target,
-        { method: req.method, headers: req.headers, agent: attempt === 0 ? agent : false },
+        { method: req.method, headers: forwardedHeaders(req), agent: attempt === 0 ? agent : false },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
