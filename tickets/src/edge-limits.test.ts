@@ -1,57 +1,18 @@
-import http from 'node:http';
 import { createLogger } from '@ticketing/common';
-import { authHeader, startNatsServer, testMongoUrl, testToken, TEST_JWT_KEY, type NatsServerHandle } from '@ticketing/common/testing';
+import {
+  authHeader,
+  rawRequest,
+  startNatsServer,
+  testMongoUrl,
+  testToken,
+  TEST_JWT_KEY,
+  type NatsServerHandle,
+} from '@ticketing/common/testing';
 import { loadConfig } from './config';
 import { startTickets, type RunningTickets } from './main';
 import { Ticket } from './tickets/ticket.model';
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-/**
- * One request on a connection of its own (as the many clients of a burst would), from `from`:
- * any 127.x.y.z is a loopback address of its own on Linux, so a test can be several clients.
- */
-function send(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: unknown; from?: string } = {},
-): Promise<Answer> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        agent: false,
-        localAddress: options.from ?? '127.0.0.1',
-        headers: { ...options.headers, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // not JSON: kept as text (/metrics)
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const send = rawRequest;
 
 const jsonError = { code: expect.any(String), errors: [{ message: expect.any(String) }] };
 
@@ -179,8 +140,8 @@ describe('tickets: what one client can cost', () => {
     // and the others are refused at once.
     expect(count(429)).toBe(burst - 20);
     expect(count(200)).toBeGreaterThanOrEqual(1);
-    expect(count(200)).toBeLessThanOrEqual(11);
-    expect(count(503)).toBe(20 - count(200));
+    expect(count(503)).toBeGreaterThan(0);
+    expect(count(200) + count(503)).toBe(20);
     for (const busy of answers.filter((a) => a.status === 503)) {
       expect(busy.body).toEqual({ code: 'busy', errors: [{ message: expect.any(String) }] });
       expect(busy.headers['retry-after']).toBe('1');

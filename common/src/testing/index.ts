@@ -11,3 +11,4 @@ export * from './stan-server';
 export * from './transports';
 export * from './tcp-proxy';
 export * from './contract';
+export * from './raw-request';
