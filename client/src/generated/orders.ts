@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's orders, newest first */
+        /**
+         * The caller's orders, newest first
+         * @description At most 100 (`limit`); the next ones with `before` set to the id of the last one received.
+         */
         get: operations["listOrders"];
         put?: never;
         /** Order a free ticket: it is held for the caller until `expiresAt` */
@@ -200,20 +203,34 @@ export interface operations {
     };
     listOrders: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, default and at most 100 */
+                limit?: number;
+                /** @description The orders listed after this one of the caller's (the last of the previous page) */
+                before?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description All of them */
+            /** @description Up to `limit` of them */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Order"][];
+                };
+            };
+            /** @description `limit` or `before` is not valid (`field` names it), or an unknown parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Not signed in (no valid token or session cookie) */
