@@ -34,7 +34,7 @@ export interface ServiceAppOptions {
 
 /**
  * The Express app every service is: request ids and a log line per request, security headers,
- * JSON-only writes, Prometheus metrics, JSON bodies, probes, counters, the signed-in user, a rate limit per client, the service's routes, then one JSON shape for every error and for
+ * JSON-only writes, Prometheus metrics, JSON bodies, probes, counters, the signed-in user, the service's routes, then one JSON shape for every error and for
  * unknown paths. Never listens: `main.ts` does, tests use supertest.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
