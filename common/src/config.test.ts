@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { ConfigError, httpTimeoutsOf, parseConfig, serviceEnvShape } from './config';
+import { ConfigError, edgeLimits, httpTimeoutsOf, parseConfig, serviceEnvShape } from './config';
+import { DEFAULT_RATE_LIMIT } from './http/client-rate-limit';
+import { DEFAULT_LISTING_LIMIT } from './http/listing-gate';
 
 const valid = { MONGO_URL: 'mongodb://localhost:27017/tickets', NATS_URL: 'nats://localhost:4222', JWT_KEY: 'a-long-enough-key' };
 
@@ -49,6 +51,30 @@ describe('parseConfig', () => {
     expect(parseConfig(serviceEnvShape, valid).HOST).toBe('127.0.0.1');
     for (const host of ['0.0.0.0', '::', '::1', 'localhost'])
       expect(parseConfig(serviceEnvShape, { ...valid, HOST: host }).HOST).toBe(host);
+  });
+
+  it('when no limit is set, then the rate limit and the listing limit are on with their documented defaults; each can be set, and 0 turns a rate limit off', () => {
+    expect(edgeLimits(parseConfig(serviceEnvShape, valid))).toEqual({ rateLimit: DEFAULT_RATE_LIMIT, listingLimit: DEFAULT_LISTING_LIMIT });
+    const set = {
+      RATE_LIMIT_WINDOW_SECONDS: '10',
+      RATE_LIMIT_PER_USER: '0',
+      RATE_LIMIT_ANONYMOUS: '50',
+      LISTING_CONCURRENCY: '2',
+      LISTING_QUEUE: '0',
+      LISTING_MAX_WAIT_MS: '250',
+    };
+    expect(edgeLimits(parseConfig(serviceEnvShape, { ...valid, ...set }))).toEqual({
+      rateLimit: { windowMs: 10_000, perUser: 0, perAnonymousClient: 50 },
+      listingLimit: { concurrency: 2, queue: 0, maxWaitMs: 250 },
+    });
+  });
+
+  it.each([
+    ['LISTING_CONCURRENCY', '0'],
+    ['RATE_LIMIT_ANONYMOUS', '-1'],
+    ['RATE_LIMIT_WINDOW_SECONDS', 'a minute'],
+  ])('when %s is %s, then start-up is refused naming it', (name, value) => {
+    expect(() => parseConfig(serviceEnvShape, { ...valid, [name]: value })).toThrow(new RegExp(`^config: ${name} `));
   });
 
   it('when a service adds its own variables, then they are parsed too', () => {

@@ -2,6 +2,8 @@ import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './http/auth-token';
 import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/serve-http';
+import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/client-rate-limit';
+import { DEFAULT_LISTING_LIMIT, type ListingLimitOptions } from './http/listing-gate';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -72,7 +74,41 @@ export const serviceEnvShape = {
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Proxies in front of the service (the ingress, or the local gateway): whose X-Forwarded-* to believe. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
+  /** The per-client rate limit on /api (docs/edge.md): the window, and requests per window; 0 turns one off. */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(DEFAULT_RATE_LIMIT.windowMs / 1000),
+  RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT.perUser),
+  RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT.perAnonymousClient),
+  /** Listing queries run at once per copy, how many may wait, and for how long (docs/edge.md). */
+  LISTING_CONCURRENCY: z.coerce.number().int().min(1).default(DEFAULT_LISTING_LIMIT.concurrency),
+  LISTING_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_LISTING_LIMIT.queue),
+  LISTING_MAX_WAIT_MS: z.coerce.number().int().min(1).default(DEFAULT_LISTING_LIMIT.maxWaitMs),
 };
+
+type EdgeLimitVariables = {
+  RATE_LIMIT_WINDOW_SECONDS: number;
+  RATE_LIMIT_PER_USER: number;
+  RATE_LIMIT_ANONYMOUS: number;
+  LISTING_CONCURRENCY: number;
+  LISTING_QUEUE: number;
+  LISTING_MAX_WAIT_MS: number;
+};
+
+/** The rate limit and the listing limit a parsed configuration asks for. */
+export function edgeLimits(config: EdgeLimitVariables): { rateLimit: RateLimitOptions; listingLimit: ListingLimitOptions } {
+  return {
+    rateLimit: {
+      windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      perUser: config.RATE_LIMIT_PER_USER,
+      perAnonymousClient: config.RATE_LIMIT_ANONYMOUS,
+    },
+    listingLimit: { concurrency: config.LISTING_CONCURRENCY, queue: config.LISTING_QUEUE, maxWaitMs: config.LISTING_MAX_WAIT_MS },
+  };
+}
 
 /**
  * Parses the environment once into a frozen, typed object. Every problem is reported in one line

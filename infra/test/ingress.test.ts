@@ -2,7 +2,7 @@
  * The Ingress serves both APIs on one origin (ticketing.dev) through ingress-nginx, each API path
  * reaching the pods of the service that owns it.
  */
-import { imageOf, ofKind, SERVICES, WEB_IMAGE } from './manifests';
+import { imageOf, ofKind, readRepoFile, SERVICES, WEB_IMAGE } from './manifests';
 import { resolveServicePort } from './service-routing';
 
 const HOST = 'ticketing.dev';
@@ -82,5 +82,46 @@ describe('the Ingress’s timeouts and limits', () => {
     expect(bytes('proxy-body-size')).toBe(SERVICE_BODY_LIMIT);
     expect(bytes('client-body-buffer-size')).toBeGreaterThanOrEqual(bytes('proxy-body-size'));
     expect(annotations()['nginx.ingress.kubernetes.io/proxy-request-buffering']).toBe('on');
+  });
+});
+
+/** The ingress-nginx annotations that limit a client; a misspelt one would be ignored by the controller. */
+const LIMIT_ANNOTATIONS = [
+  'limit-rps',
+  'limit-rpm',
+  'limit-burst-multiplier',
+  'limit-connections',
+  'limit-rate',
+  'limit-rate-after',
+  'limit-whitelist',
+  'limit-allowlist',
+].map((name) => `nginx.ingress.kubernetes.io/${name}`);
+
+describe('the Ingress limits each client address', () => {
+  const annotations = ofKind('Ingress')[0]?.metadata?.annotations ?? {};
+  const limits = Object.entries(annotations).filter(([name]) => /^nginx\.ingress\.kubernetes\.io\/limit[-_]/.test(name));
+  const wholeNumber = (name: string) => {
+    const value = annotations[`nginx.ingress.kubernetes.io/${name}`];
+    expect(value).toMatch(/^[1-9]\d*$/);
+    return Number(value);
+  };
+
+  it('with limit annotations ingress-nginx knows', () => {
+    expect(limits.length).toBeGreaterThan(0);
+    expect(limits.map(([name]) => name).filter((name) => !LIMIT_ANNOTATIONS.includes(name))).toEqual([]);
+  });
+
+  it('in requests per second with a burst, and in connections at once', () => {
+    const rps = wholeNumber('limit-rps');
+    const burst = rps * wholeNumber('limit-burst-multiplier');
+    const connections = wholeNumber('limit-connections');
+    // Room for the stress script's default run through the cluster: its 200 writers and 4 readers.
+    expect(connections).toBeGreaterThanOrEqual(204);
+    expect(burst).toBeGreaterThan(rps);
+  });
+
+  it('with the numbers docs/edge.md gives', () => {
+    const doc = readRepoFile('docs/edge.md');
+    for (const [name, value] of limits) expect(doc).toContain(`${name.replace('nginx.ingress.kubernetes.io/', '')}: "${value}"`);
   });
 });

@@ -1,10 +1,12 @@
 import type { Express } from 'express';
 import {
   createServiceApp,
+  ListingGate,
   openApiRouter,
   ordersOpenApi,
   type Logger,
   type OutboxRelay,
+  type RateLimitOptions,
   type ReadinessCheck,
   type ServiceMetrics,
 } from '@ticketing/common';
@@ -29,6 +31,10 @@ export interface AppDeps {
   trustProxyHops?: number;
   /** `GET /internal/stats`; main.ts passes the listeners' counts. */
   stats?: () => unknown;
+  /** The per-client rate limit (RATE_LIMIT_*); the defaults if not given. */
+  rateLimit?: RateLimitOptions;
+  /** Bounds the listing queries of this copy (LISTING_*); one with the defaults if not given. */
+  listings?: ListingGate;
   /** Injected so tests can create orders "15 minutes ago". */
   clock?: () => Date;
   expirationSeconds: number;
@@ -36,6 +42,7 @@ export interface AppDeps {
 
 /** The orders HTTP API. Never listens: main.ts and tests decide where it runs. */
 export function createApp(deps: AppDeps): Express {
+  const listings = deps.listings ?? new ListingGate();
   const routeDeps = {
     relay: deps.relay,
     logger: deps.logger,
@@ -48,9 +55,9 @@ export function createApp(deps: AppDeps): Express {
     routers: [
       // Before `/api/orders/:id`, which would otherwise take "openapi.json" or "tickets" for an order id.
       openApiRouter('/api/orders/openapi.json', ordersOpenApi),
-      showTicketReplicaRouter(),
+      showTicketReplicaRouter(listings),
       createOrderRouter(routeDeps),
-      listOrdersRouter(),
+      listOrdersRouter(listings),
       showOrderRouter(),
       cancelOrderRouter(routeDeps),
     ],

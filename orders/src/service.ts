@@ -1,4 +1,14 @@
-import { connectBus, httpTimeoutsOf, OutboxRelay, ServiceMetrics, type Logger, serveHttp, serviceReadiness } from '@ticketing/common';
+import {
+  connectBus,
+  edgeLimits,
+  httpTimeoutsOf,
+  ListingGate,
+  OutboxRelay,
+  ServiceMetrics,
+  type Logger,
+  serveHttp,
+  serviceReadiness,
+} from '@ticketing/common';
 import mongoose from 'mongoose';
 import { createApp } from './app';
 import type { OrdersConfig } from './config';
@@ -38,10 +48,13 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
   const expiry = new ExpiryWorker({ relay, intervalMs: config.EXPIRY_CHECK_INTERVAL_MS, logger });
   expiry.start();
 
+  const { rateLimit, listingLimit } = edgeLimits(config);
   const app = createApp({
     jwtKey: config.JWT_KEY,
     maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
+    rateLimit,
+    listings: new ListingGate(listingLimit),
     relay,
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,

@@ -1,10 +1,12 @@
 import type { Express } from 'express';
 import {
   createServiceApp,
+  ListingGate,
   openApiRouter,
   ticketsOpenApi,
   type Logger,
   type OutboxRelay,
+  type RateLimitOptions,
   type ReadinessCheck,
   type ServiceMetrics,
 } from '@ticketing/common';
@@ -29,6 +31,10 @@ export interface AppDeps {
   trustProxyHops?: number;
   /** `/internal/stats`: listener and outbox counters of this copy. */
   stats?: () => unknown;
+  /** The per-client rate limit (RATE_LIMIT_*); the defaults if not given. */
+  rateLimit?: RateLimitOptions;
+  /** Bounds the listing queries of this copy (LISTING_*); one with the defaults if not given. */
+  listings?: ListingGate;
   /** The tickets this copy wrote last, so that an edit can skip its read (one per copy; made here if absent). */
   written?: WrittenTickets;
 }
@@ -43,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
       // before `/api/tickets/:id`, which would take "openapi.json" for a ticket id
       openApiRouter('/api/tickets/openapi.json', ticketsOpenApi),
       createTicketRouter({ ...deps, written }),
-      listTicketsRouter(),
+      listTicketsRouter(deps.listings ?? new ListingGate()),
       showTicketRouter(),
       updateTicketRouter({ ...deps, written }),
     ],

@@ -3,6 +3,8 @@ import mongoose from 'mongoose';
 import {
   connectBus,
   createLogger,
+  edgeLimits,
+  ListingGate,
   loadConfigOrExit,
   OutboxRelay,
   ServiceMetrics,
@@ -38,10 +40,13 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   const metrics = new ServiceMetrics('tickets').observeListeners([listeners.orderCreated, listeners.orderUpdated]).observeOutbox(relay);
 
   let stopping = false;
+  const { rateLimit, listingLimit } = edgeLimits(config);
   const app = createApp({
     jwtKey: config.JWT_KEY,
     maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
+    rateLimit,
+    listings: new ListingGate(listingLimit),
     relay,
     logger,
     readiness: serviceReadiness(bus, () => stopping),

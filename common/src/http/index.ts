@@ -9,3 +9,5 @@ export * from './request-log';
 export * from './service-app';
 export * from './serve-http';
 export * from './openapi-route';
+export * from './client-rate-limit';
+export * from './listing-gate';

@@ -3,6 +3,7 @@ import type { HelmetOptions } from 'helmet';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import { jsonWritesOnly, securityHeaders } from './browser-guards';
+import { clientRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './client-rate-limit';
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -27,6 +28,8 @@ export interface ServiceAppOptions {
    * address by sending the header itself.
    */
   trustProxyHops?: number;
+  /** The per-client rate limit on everything after the probes, metrics and counters; DEFAULT_RATE_LIMIT if not given. */
+  rateLimit?: RateLimitOptions;
   /** helmet's content-security policy option, for an app that serves pages; helmet's default otherwise. */
   contentSecurityPolicy?: HelmetOptions['contentSecurityPolicy'];
 }
@@ -57,6 +60,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     res.json(options.stats());
   });
   app.use(currentUser(options.jwtKey, { maxLifetimeSeconds: options.maxTokenLifetimeSeconds }));
+  app.use(clientRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.logger));
   for (const router of options.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(options.logger));

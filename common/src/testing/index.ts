@@ -12,3 +12,4 @@ export * from './transports';
 export * from './tcp-proxy';
 export * from './contract';
 export * from './raw-http';
+export * from './raw-request';

@@ -370,3 +370,30 @@ describe('the gateway’s routing of paths that try to leave /api (raw sockets: 
     for (const name of ['tickets', 'orders']) expect(served[name].filter((u) => !u.startsWith(`/api/${name}`))).toEqual([]);
   });
 });
+
+describe('the gateway and X-Forwarded-For (real HTTP servers)', () => {
+  it('when a client sends its own X-Forwarded-For, then the gateway adds the address it saw last, the one a service trusting one hop keys on', async () => {
+    const seen: (string | undefined)[] = [];
+    const upstream = http.createServer((req, res) => {
+      seen.push(req.headers['x-forwarded-for'] as string | undefined);
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const gateway = createGateway([
+      { prefix: '/api/tickets', upstreams: () => [`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`] },
+    ]);
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    try {
+      const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      expect((await fetch(`${base}/api/tickets`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200);
+      expect((await fetch(`${base}/api/tickets`)).status).toBe(200);
+      expect(seen).toEqual(['203.0.113.9, 127.0.0.1', '127.0.0.1']);
+    } finally {
+      gateway.closeAllConnections();
+      upstream.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+      await new Promise((r) => upstream.close(r));
+    }
+  });
+});

@@ -36,6 +36,17 @@ export interface GatewayOptions {
 }
 
 /**
+ * The request's headers with the client's address added to `X-Forwarded-For`, as a proxy does: the
+ * services trust one hop (TRUST_PROXY_HOPS) and take the last address, which is then the one this
+ * gateway saw, not one the client wrote (the rate limit counts anonymous clients by it).
+ */
+function forwardedHeaders(req: http.IncomingMessage): http.OutgoingHttpHeaders {
+  const prior = req.headers['x-forwarded-for'];
+  const client = req.socket.remoteAddress ?? 'unknown';
+  return { ...req.headers, 'x-forwarded-for': prior ? `${prior}, ${client}` : client };
+}
+
+/**
  * The one origin of the local stack: routes `/api/tickets…` and `/api/orders…` to the services,
  * as the Kubernetes ingress does in a cluster; a route with the prefix `''`, tried last, takes
  * every other path (the web app).
@@ -77,7 +88,7 @@ export function createGateway(routes: Route[], options: GatewayOptions = {}): ht
           port: copy.port,
           path: url,
           method: req.method,
-          headers: req.headers,
+          headers: forwardedHeaders(req),
           agent: attempt === 0 ? agent : false,
         },
         (answer) => {
