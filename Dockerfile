@@ -10,6 +10,8 @@ ARG SERVICE
 FROM node:24.11.1-bookworm-slim AS base
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+# The server binds loopback unless HOST says otherwise; in a container it must be reachable.
+ENV HOST=0.0.0.0
 
 # npm workspaces: `npm ci` checks the lockfile against the root manifest and every workspace's
 # package.json, so all of them come in, even those this image does not run.

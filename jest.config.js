@@ -20,6 +20,7 @@ module.exports = {
   moduleNameMapper: {
     '^@ticketing/common$': '<rootDir>/common/src/index.ts',
     '^@ticketing/common/testing$': '<rootDir>/common/src/testing/index.ts',
+    '^@ticketing/common/tracing$': '<rootDir>/common/src/tracing/index.ts',
     '^@ticketing/client$': '<rootDir>/client/src/index.ts',
   },
   // Real servers are started per test file; keep two workers on a 2-core machine.

@@ -1,5 +1,9 @@
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './http/auth-token';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './http/serve-http';
+import { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './http/client-rate-limit';
+import { DEFAULT_LISTING_LIMIT, type ListingLimitOptions } from './http/listing-gate';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -9,12 +13,48 @@ export class ConfigError extends Error {
 export const EVENT_BUSES = ['jetstream', 'nats-streaming'] as const;
 export type EventBusKind = (typeof EVENT_BUSES)[number];
 
+const milliseconds = (fallback: number) => z.coerce.number().int().min(100).max(600_000).default(fallback);
+
+/** How long a client may take to send a request (docs/edge.md); read by every HTTP server. */
+export const httpTimeoutsEnvShape = {
+  HTTP_HEADERS_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.headersMs),
+  HTTP_REQUEST_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.requestMs),
+  HTTP_INACTIVITY_TIMEOUT_MS: milliseconds(DEFAULT_HTTP_TIMEOUTS.inactivityMs),
+};
+
+export function httpTimeoutsOf(config: {
+  HTTP_HEADERS_TIMEOUT_MS: number;
+  HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_INACTIVITY_TIMEOUT_MS: number;
+}): HttpTimeouts {
+  return {
+    headersMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+    inactivityMs: config.HTTP_INACTIVITY_TIMEOUT_MS,
+  };
+}
+
 /** The variables every service reads. Services extend this shape with their own. */
+/**
+ * The address the HTTP server binds. Loopback unless told otherwise, so a service started by hand
+ * or by the local stack is not reachable from the network; container images set `0.0.0.0`.
+ */
+export const hostSetting = z
+  .union([z.ipv4(), z.ipv6(), z.hostname()], { error: 'must be an IP address or a host name' })
+  .default('127.0.0.1');
+
+/** Shared with the web server, which verifies the same tokens. */
+export const jwtMaxLifetimeSetting = z.coerce.number().int().positive().default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+
 export const serviceEnvShape = {
+  ...httpTimeoutsEnvShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: hostSetting,
   MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),
   NATS_URL: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be one or more nats:// URLs, comma-separated'),
   JWT_KEY: z.string().min(8, 'must be at least 8 characters'),
+  /** The longest a token may live (exp − iat); a token declaring more is refused. */
+  JWT_MAX_LIFETIME_SECONDS: jwtMaxLifetimeSetting,
   /** Unique per process (the pod name in a cluster). */
   NATS_CLIENT_NAME: z
     .string()
@@ -34,7 +74,41 @@ export const serviceEnvShape = {
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** Proxies in front of the service (the ingress, or the local gateway): whose X-Forwarded-* to believe. */
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(1),
+  /** The per-client rate limit on /api (docs/edge.md): the window, and requests per window; 0 turns one off. */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(DEFAULT_RATE_LIMIT.windowMs / 1000),
+  RATE_LIMIT_PER_USER: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT.perUser),
+  RATE_LIMIT_ANONYMOUS: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT.perAnonymousClient),
+  /** Listing queries run at once per copy, how many may wait, and for how long (docs/edge.md). */
+  LISTING_CONCURRENCY: z.coerce.number().int().min(1).default(DEFAULT_LISTING_LIMIT.concurrency),
+  LISTING_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_LISTING_LIMIT.queue),
+  LISTING_MAX_WAIT_MS: z.coerce.number().int().min(1).default(DEFAULT_LISTING_LIMIT.maxWaitMs),
 };
+
+type EdgeLimitVariables = {
+  RATE_LIMIT_WINDOW_SECONDS: number;
+  RATE_LIMIT_PER_USER: number;
+  RATE_LIMIT_ANONYMOUS: number;
+  LISTING_CONCURRENCY: number;
+  LISTING_QUEUE: number;
+  LISTING_MAX_WAIT_MS: number;
+};
+
+/** The rate limit and the listing limit a parsed configuration asks for. */
+export function edgeLimits(config: EdgeLimitVariables): { rateLimit: RateLimitOptions; listingLimit: ListingLimitOptions } {
+  return {
+    rateLimit: {
+      windowMs: config.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      perUser: config.RATE_LIMIT_PER_USER,
+      perAnonymousClient: config.RATE_LIMIT_ANONYMOUS,
+    },
+    listingLimit: { concurrency: config.LISTING_CONCURRENCY, queue: config.LISTING_QUEUE, maxWaitMs: config.LISTING_MAX_WAIT_MS },
+  };
+}
 
 /**
  * Parses the environment once into a frozen, typed object. Every problem is reported in one line

@@ -99,3 +99,24 @@ export function withBuildArgs(text: string, args: Record<string, string>): strin
     (match, braced: string | undefined, bare: string | undefined) => args[braced ?? bare ?? ''] ?? match,
   );
 }
+
+/**
+ * The environment (ENV) in effect at the end of a stage, inherited from the stages it is built on.
+ * Reads `ENV KEY=value …` (values unquoted) and the legacy `ENV KEY value`.
+ */
+export function environment(stages: Stage[], stage: Stage): Record<string, string> {
+  const parent = parentStage(stages, stage);
+  const env = parent ? environment(stages, parent) : {};
+  for (const { args } of stage.instructions.filter((i) => i.keyword === 'ENV')) {
+    if (!args.includes('=')) {
+      const [name, ...value] = args.split(/\s+/);
+      env[name] = value.join(' ');
+      continue;
+    }
+    for (const pair of args.split(/\s+/)) {
+      const [name, ...value] = pair.split('=');
+      env[name] = value.join('=').replace(/^"(.*)"$/, '$1');
+    }
+  }
+  return env;
+}

@@ -75,3 +75,24 @@ describe('TLS', () => {
     expect(gatewaySecrets).toEqual([`Secret/${ingressSecrets[0]}`]);
   });
 });
+
+describe('the Gateway API route’s timeouts', () => {
+  /** A Gateway API duration (GEP-2257: `1h`, `30s`, `500ms`, combined) in milliseconds. */
+  const duration = (value: string | undefined): number => {
+    if (!value || !/^([0-9]{1,5}(h|m|s|ms)){1,4}$/.test(value)) throw new Error(`not a Gateway API duration: "${value}"`);
+    const unit = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+    return [...value.matchAll(/(\d+)(ms|h|m|s)/g)].reduce((sum, [, n, u]) => sum + Number(n) * unit[u as keyof typeof unit], 0);
+  };
+
+  it('bounds every routed exchange, and each try towards a copy, to seconds', () => {
+    const rules = ofKind('HTTPRoute').flatMap((r) => (r.spec.rules ?? []).filter((rule) => (rule.backendRefs ?? []).length > 0));
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      const request = duration(rule.timeouts?.request);
+      const backendRequest = duration(rule.timeouts?.backendRequest);
+      expect(request).toBeGreaterThanOrEqual(10_000);
+      expect(request).toBeLessThan(60_000);
+      expect(backendRequest).toBeLessThanOrEqual(request); // the spec requires it
+    }
+  });
+});

@@ -46,6 +46,36 @@ export function manifestFiles(): string[] {
     .map((name) => relative(ROOT, join(K8S_DIR, name)));
 }
 
+/**
+ * Repository-relative paths of the YAML files in infra/k8s's folders: manifests an operator applies
+ * by hand (e.g. infra/k8s/nats-streaming/), which skaffold does not deploy but which are held to
+ * the same rules as the rest.
+ */
+export function optionalManifestFiles(): string[] {
+  return readdirSync(K8S_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((dir) =>
+      readdirSync(join(K8S_DIR, dir.name))
+        .filter((name) => /\.ya?ml$/.test(name))
+        .map((name) => relative(ROOT, join(K8S_DIR, dir.name, name))),
+    )
+    .sort();
+}
+
+/**
+ * The `kubectl set env deployment/<name>… KEY=value…` commands an optional manifest's comments
+ * give to switch the services onto it (or back), as the deployments and the values they set.
+ */
+export function switchCommands(path: string): { deployments: string[]; env: Record<string, string> }[] {
+  return [...readRepoFile(path).matchAll(/^#\s+kubectl set env (.+)$/gm)].map(([, rest]) => {
+    const words = rest.trim().split(/\s+/);
+    return {
+      deployments: words.filter((w) => w.startsWith('deployment/')).map((w) => w.slice('deployment/'.length)),
+      env: Object.fromEntries(words.filter((w) => w.includes('=')).map((w) => w.split('=') as [string, string])),
+    };
+  });
+}
+
 /** Parses every YAML document (as the YAML is written: no defaults filled in). */
 export function parseYamlDocuments(path: string): Manifest[] {
   return parseAllDocuments(readRepoFile(path)).flatMap((document, index) => {
@@ -60,8 +90,9 @@ export function parseYamlDocuments(path: string): Manifest[] {
   });
 }
 
+/** skaffold's manifests and the optional ones: every rule applies to both. */
 export function loadManifests(): Manifest[] {
-  return manifestFiles().flatMap(parseYamlDocuments);
+  return [...manifestFiles(), ...optionalManifestFiles()].flatMap(parseYamlDocuments);
 }
 
 interface KindMap {

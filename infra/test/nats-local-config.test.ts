@@ -52,6 +52,18 @@ describe('the local NATS cluster config', () => {
     expect(local.blocks.cluster.lists.routes).toEqual(nodes.map((n) => `nats://127.0.0.1:${n.clusterPort}`));
   });
 
+  it('routes through the addresses a test gives (its fault proxies), never its own route, and can hide the nodes from clients', () => {
+    const network = { routeAddress: (from: number, to: number) => `127.0.0.1:${20000 + 10 * from + to}`, hideClientAddresses: true };
+    const local = parseNatsConf(localNatsConfig(deployedText, nodes, 1, '/tmp/n', network));
+    expect(local.blocks.cluster.lists.routes).toEqual([
+      'nats://127.0.0.1:20010',
+      `nats://127.0.0.1:${nodes[1].clusterPort}`,
+      'nats://127.0.0.1:20012',
+    ]);
+    expect(local.blocks.cluster.settings.no_advertise).toBe('true');
+    expect(parseNatsConf(localNatsConfig(deployedText, nodes, 1, '/tmp/n')).blocks.cluster.settings.no_advertise).toBeUndefined();
+  });
+
   it('for a single node has no cluster block (a node waiting for peers would never lead JetStream)', () => {
     const local = parseNatsConf(localNatsConfig(deployedText, nodes.slice(0, 1), 0, '/tmp/n'));
     expect(local.blocks.cluster).toBeUndefined();

@@ -6,7 +6,7 @@
 import { StatefulSet, type IStatefulSet } from 'kubernetes-models/apps/v1';
 import { Service, type IService } from 'kubernetes-models/v1';
 import { parseConfig, serviceEnvShape } from '@ticketing/common';
-import { named, ofKind, parseYamlDocuments, readRepoFile } from './manifests';
+import { loadManifests, named, ofKind, optionalManifestFiles, parseYamlDocuments, switchCommands } from './manifests';
 import { selects } from './service-routing';
 
 const FILE = 'infra/k8s/nats-streaming/nats-streaming.yaml';
@@ -17,20 +17,16 @@ const container = statefulSet.spec!.template.spec!.containers[0];
 const args = container.args ?? [];
 const arg = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
-/** The `kubectl set env` commands in the file's header, as variables per command. */
-function switchCommands(): { deployments: string[]; env: Record<string, string> }[] {
-  return [...readRepoFile(FILE).matchAll(/^#\s+kubectl set env (.+)$/gm)].map(([, rest]) => {
-    const words = rest.trim().split(/\s+/);
-    return {
-      deployments: words.filter((w) => w.startsWith('deployment/')).map((w) => w.slice('deployment/'.length)),
-      env: Object.fromEntries(words.filter((w) => w.includes('=')).map((w) => w.split('=') as [string, string])),
-    };
-  });
-}
+const switches = () => switchCommands(FILE);
 
 describe('the optional NATS Streaming deployment', () => {
-  it('is a valid StatefulSet and Service', () => {
-    expect(docs.map((d) => d.kind).sort()).toEqual(['Service', 'StatefulSet']);
+  it('is among the manifests every rule applies to (hardening, schema, network policies)', () => {
+    expect(optionalManifestFiles()).toContain(FILE);
+    expect(loadManifests().filter((m) => m.source.startsWith(`${FILE}#`)).length).toBe(docs.length);
+  });
+
+  it('is a valid StatefulSet and Service, with the network policies it needs', () => {
+    expect(docs.map((d) => d.kind).sort()).toEqual(['NetworkPolicy', 'NetworkPolicy', 'Service', 'StatefulSet']);
     expect(() => new StatefulSet(statefulSet).validate()).not.toThrow();
     expect(() => new Service(service).validate()).not.toThrow();
   });
@@ -56,7 +52,7 @@ describe('the optional NATS Streaming deployment', () => {
   });
 
   it('documents switching the services there and back with values their configuration accepts', () => {
-    const [there, back] = switchCommands();
+    const [there, back] = switches();
     for (const command of [there, back]) {
       for (const name of command.deployments) expect(named(ofKind('Deployment'), name, 'Deployment').metadata?.name).toBe(name);
       expect(command.deployments.sort()).toEqual(['orders', 'tickets']);

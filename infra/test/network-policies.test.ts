@@ -12,7 +12,7 @@
  */
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IContainer } from 'kubernetes-models/v1';
-import { allContainers, ofKind, workloads, type Workload } from './manifests';
+import { allContainers, ofKind, optionalManifestFiles, switchCommands, workloads, type Workload } from './manifests';
 import { APP_NAMESPACE, connectionAllowed, type Endpoint, type Protocol } from './network-policy';
 import { httpRouteRoutes, ingressRoutes } from './routes';
 import { resolveServicePort } from './service-routing';
@@ -58,9 +58,13 @@ const key = (c: Connection): string => `${c.from} -> ${c.to}:${c.port}`;
 
 /** Literal env values that are URLs of a Service in the manifests (comma-separated lists too). */
 function serviceUrls(container: IContainer): URL[] {
+  return serviceUrlsIn((container.env ?? []).map((e) => e.value ?? ''));
+}
+
+function serviceUrlsIn(values: string[]): URL[] {
   const services = new Set(ofKind('Service').map((s) => s.metadata?.name));
-  return (container.env ?? [])
-    .flatMap((e) => (e.value ?? '').split(','))
+  return values
+    .flatMap((value) => value.split(','))
     .flatMap((value) => {
       try {
         return [new URL(value.trim())];
@@ -82,19 +86,32 @@ function expectedConnections(): Connection[] {
       }
     }
   }
-  for (const workload of workloads()) {
-    for (const url of allContainers(workload.template).flatMap(serviceUrls)) {
-      const port = Number(url.port || DEFAULT_PORTS[url.protocol]);
-      for (const backend of resolveServicePort(url.hostname.split('.')[0], port)) {
-        expected.push({ from: endpointOf(workload).name, to: endpointOf(backend.workload).name, port: backend.containerPort });
-      }
+  const reaches = (workload: Workload, url: URL) => {
+    const port = Number(url.port || DEFAULT_PORTS[url.protocol]);
+    for (const backend of resolveServicePort(url.hostname.split('.')[0], port)) {
+      expected.push({ from: endpointOf(workload).name, to: endpointOf(backend.workload).name, port: backend.containerPort });
     }
+  };
+  // What the optional manifests' switch commands point the services at (e.g. NATS Streaming).
+  for (const command of optionalManifestFiles().flatMap(switchCommands)) {
+    for (const name of command.deployments) {
+      const workload = workloads().find((w) => w.kind === 'Deployment' && w.name === name);
+      if (!workload) throw new Error(`a switch command names deployment/${name}, which infra/k8s does not have`);
+      for (const url of serviceUrlsIn(Object.values(command.env))) reaches(workload, url);
+    }
+  }
+  for (const workload of workloads()) {
+    for (const url of allContainers(workload.template).flatMap(serviceUrls)) reaches(workload, url);
     for (const clusterPort of endpointOf(workload).ports?.filter((p) => p.name === 'cluster') ?? []) {
       expected.push({ from: endpointOf(workload).name, to: endpointOf(workload).name, port: clusterPort.containerPort });
     }
   }
   return expected;
 }
+
+/** The manifests do not change during a run: derived once, not for every receiver. */
+let expectedKeys: Set<string> | undefined;
+const expectedConnectionKeys = (): Set<string> => (expectedKeys ??= new Set(expectedConnections().map(key)));
 
 describe('NetworkPolicies', () => {
   it('deny everything by default, in and out, for every pod', () => {
@@ -111,7 +128,7 @@ describe('NetworkPolicies', () => {
   });
 
   it('find the wiring they must allow', () => {
-    const names = new Set(expectedConnections().map(key));
+    const names = expectedConnectionKeys();
     // The wiring the services are known to need; anything new is found the same way.
     for (const connection of [
       'ingress-nginx controller -> Deployment tickets:3000',
@@ -119,6 +136,8 @@ describe('NetworkPolicies', () => {
       'Deployment tickets -> StatefulSet tickets-mongo:27017',
       'Deployment orders -> StatefulSet nats:4222',
       'StatefulSet nats -> StatefulSet nats:6222',
+      // once switched onto the optional NATS Streaming server
+      'Deployment orders -> StatefulSet nats-streaming:4222',
     ]) {
       expect(names).toContain(connection);
     }
@@ -142,7 +161,7 @@ describe('NetworkPolicies', () => {
     'let %s receive exactly the connections the wiring needs',
     (_name, workload) => {
       const receiver = endpointOf(workload);
-      const expected = new Set(expectedConnections().map(key));
+      const expected = expectedConnectionKeys();
       const ports = [...new Set((receiver.ports ?? []).map((p) => p.containerPort))];
       expect(ports.length).toBeGreaterThan(0);
       const wrong: string[] = [];

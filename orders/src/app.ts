@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createServiceApp, openApiRouter, ordersOpenApi, type AppDepsBase } from '@ticketing/common';
+import { createServiceApp, ListingGate, openApiRouter, ordersOpenApi, type AppDepsBase } from '@ticketing/common';
 import { cancelOrderRouter } from './orders/cancel-order.route';
 import { createOrderRouter } from './orders/create-order.route';
 import { listOrdersRouter } from './orders/list-orders.route';
@@ -14,6 +14,7 @@ export interface AppDeps extends AppDepsBase {
 
 /** The orders HTTP API. Never listens: service.ts does, tests use supertest. */
 export function createApp(deps: AppDeps): Express {
+  const listings = deps.listings ?? new ListingGate();
   const routeDeps = {
     relay: deps.relay,
     clock: deps.clock ?? (() => new Date()),
@@ -25,9 +26,9 @@ export function createApp(deps: AppDeps): Express {
     routers: [
       // Before `/api/orders/:id`, which would otherwise take "openapi.json" or "tickets" for an order id.
       openApiRouter('/api/orders/openapi.json', ordersOpenApi),
-      showTicketReplicaRouter(),
+      showTicketReplicaRouter(listings),
       createOrderRouter(routeDeps),
-      listOrdersRouter(),
+      listOrdersRouter(listings),
       showOrderRouter(),
       cancelOrderRouter(routeDeps),
     ],

@@ -17,14 +17,16 @@ import { benchDatabaseWork } from './bench/database-work';
 import { benchEndToEndThroughput, benchLag } from './bench/end-to-end';
 import { withCpuShare } from './bench/cpu-share';
 import { runStressCli } from './bench/stress-cli';
+import { benchTracingCost } from './bench/tracing-cost';
 import { oneOf, parseCommandLine, wholeNumber } from './cli';
 
 const USAGE = `
 Usage: npm run bench -- [options]
 
 Starts its own stack and measures raw JetStream, the raw MongoDB-protocol server, end-to-end
-throughput, replication lag at 100 updates/s and at a quarter of the saturation it measured, and
-the stress CLI in a process of its own (as npm run stress); prints a table with ratios and targets.
+throughput, replication lag at 100 updates/s and at a quarter of the saturation it measured, the
+stress CLI in a process of its own (as npm run stress), and end-to-end throughput with tracing off
+and on (OpenTelemetry, every span exported); prints a table with ratios and targets.
 
   --quick                 smaller sizes (a smoke run, figures are rough)
   --stress-iterations N   iterations of the stress step (default 10000; 1000 with --quick)
@@ -135,6 +137,15 @@ async function main() {
     ]);
     for (const m of stress.firstMismatches) log(`  mismatch: ${JSON.stringify(m)}`);
     if (Object.keys(stress.httpErrors).length > 0) log(`  HTTP errors: ${JSON.stringify(stress.httpErrors)}`);
+    // Last: it restarts the services, with tracing on and off.
+    log('bench: end-to-end saturation with tracing off and on (every span sampled, exported over OTLP/HTTP)…');
+    const tracingCost = await benchTracingCost(stack, token, {
+      rounds: q ? 1 : 3,
+      tickets: SATURATION_TICKETS,
+      perTicket: q ? 5 : 10,
+      log,
+    });
+    const tracingRatio = median(tracingCost.ratios);
     // What the stress run's elapsed time may be: 1.5 × its writes at this run's saturation.
     const stressBudgetMs = 1.5 * ((stress.writes || 3 * stressIterations) / e2e) * 1000;
     const readShare = stress.reads / Math.max(1, stress.writes);
@@ -159,6 +170,22 @@ async function main() {
       endToEndCoresUsed: coresUsed,
       lagAt100PerSec: lag,
       lagAtQuarterSaturation: { rate: quarterRate, ...quarterLag },
+      tracing: {
+        offUpdatesPerSec: Math.round(median(tracingCost.off)),
+        onUpdatesPerSec: Math.round(median(tracingCost.on)),
+        offRuns: tracingCost.off.map(Math.round),
+        onRuns: tracingCost.on.map(Math.round),
+        onOverOff: tracingRatio,
+        onOverOffByRound: tracingCost.ratios,
+        servicesCpuMsPerUpdate: {
+          off: median(tracingCost.cpuMsPerUpdate.off),
+          on: median(tracingCost.cpuMsPerUpdate.on),
+          offRuns: tracingCost.cpuMsPerUpdate.off,
+          onRuns: tracingCost.cpuMsPerUpdate.on,
+        },
+        exportRequests: tracingCost.exportRequests,
+        exportedMegabytes: round2(tracingCost.exportedBytes / 2 ** 20),
+      },
       stress: {
         iterations: stressIterations,
         seconds: Math.round(stress.elapsedMs / 100) / 10,
@@ -192,6 +219,9 @@ ${stan ? `| raw NATS Streaming: publish → consume → ack | ${Math.round(stan.
 | — its replication lag | p50 ${stress.lagMs.p50} ms, p95 ${stress.lagMs.p95} ms, p99 ${stress.lagMs.p99} ms, max ${stress.lagMs.max} ms | p99 ≤ 1 s (${mark(stress.lagMs.p99 <= 1000)}) |
 | — its elapsed time | ${results.stress.seconds} s | ≤ 1.5 × ${stress.writes} writes ÷ saturation = ${results.stress.budgetSeconds} s (${mark(stress.elapsedMs <= stressBudgetMs)}) |
 | — its reads of replicas | ${stress.reads} (${Math.round(readShare * 1000) / 10}% of its ${stress.writes} writes) | ≤ 10% (${mark(readShare <= 0.1)}) |
+| end to end, tracing off / on (every span exported over OTLP/HTTP to a local receiver) | ${results.tracing.offUpdatesPerSec}${spread(tracingCost.off)} / ${results.tracing.onUpdatesPerSec}${spread(tracingCost.on)} updates/s; ${tracingCost.exportRequests} export requests, ${results.tracing.exportedMegabytes} MiB | |
+| — tracing on ÷ off (each round's runs compared with each other) | ${tracingRatio}${spread(tracingCost.ratios)} | ≥ 0.85 (${mark(tracingRatio >= 0.85)}) |
+| — CPU of tickets + orders per update applied, off / on | ${results.tracing.servicesCpuMsPerUpdate.off}${spread(tracingCost.cpuMsPerUpdate.off)} / ${results.tracing.servicesCpuMsPerUpdate.on}${spread(tracingCost.cpuMsPerUpdate.on)} ms | |
 
 machine: ${results.machine}`);
   } finally {

@@ -3,8 +3,9 @@
  * `npm start`: the whole system on this machine (see USAGE).
  */
 import { localDir } from '@ticketing/common/testing';
-import { EVENT_BUSES, signToken } from '@ticketing/common';
+import { EVENT_BUSES } from '@ticketing/common';
 import { startStack } from './stack/stack';
+import { startBanner } from './stack/banner';
 
 import { DEV_JWT_KEY } from './dev-key';
 import { oneOf, parseCommandLine, wholeNumber } from './cli';
@@ -47,19 +48,7 @@ async function main() {
     dataDir: localDir('data'),
     logDir: 'inherit',
   });
-  const token = signToken({ id: 'dev-user', email: 'dev@ticketing.dev' }, jwtKey, 24 * 3600);
-  console.log(`
-ticketing is running on ${stack.url} (open it in a browser: the web app, with a development sign-in)
-  tickets: ${stack.tickets.map((p) => p.url).join(', ')}
-  orders:  ${stack.orders.map((p) => p.url).join(', ')}
-  metrics: ${[...stack.tickets, ...stack.orders].map((p) => `${p.url}/metrics`).join(', ')}
-  web:     ${stack.web.url}
-  ${stack.eventBus === 'jetstream' ? 'nats:   ' : 'stan:   '} ${stack.natsUrl}${natsLogin(stack)}${stack.mongo ? `\n  mongo:   ${stack.mongo.url} (${stack.mongo.kind})` : ''}
-try:
-  curl -s -X POST ${stack.url}/api/tickets -H 'content-type: application/json' \\
-       -H 'Authorization: Bearer ${token}' -d '{"title":"concert","price":20}'
-stop with Ctrl-C
-`);
+  console.log(startBanner(stack, jwtKey));
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -70,12 +59,6 @@ stop with Ctrl-C
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-}
-
-/** The operator's login (the nats CLI: --user admin --password …), made for this run. */
-function natsLogin(stack: Awaited<ReturnType<typeof startStack>>): string {
-  const admin = stack.natsCluster?.credentials.admin;
-  return admin ? ` (user admin, password ${admin})` : '';
 }
 
 main().catch((err) => {

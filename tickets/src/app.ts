@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createServiceApp, openApiRouter, ticketsOpenApi, type AppDepsBase } from '@ticketing/common';
+import { createServiceApp, ListingGate, openApiRouter, ticketsOpenApi, type AppDepsBase } from '@ticketing/common';
 import { createTicketRouter } from './tickets/create-ticket.route';
 import { listTicketsRouter } from './tickets/list-tickets.route';
 import { showTicketRouter } from './tickets/show-ticket.route';
@@ -21,7 +21,7 @@ export function createApp(deps: AppDeps): Express {
       // before `/api/tickets/:id`, which would take "openapi.json" for a ticket id
       openApiRouter('/api/tickets/openapi.json', ticketsOpenApi),
       createTicketRouter({ ...deps, written }),
-      listTicketsRouter(),
+      listTicketsRouter(deps.listings ?? new ListingGate()),
       showTicketRouter(),
       updateTicketRouter({ ...deps, written }),
     ],

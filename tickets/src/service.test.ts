@@ -1,8 +1,12 @@
 import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
 import mongoose from 'mongoose';
 import { createLogger, JetStreamBus, Subjects, type RunningService } from '@ticketing/common';
 import {
+  acceptsConnection,
   authHeader,
+  otherAddressesOfThisMachine,
   readStream,
   startNatsServer,
   testMongoUrl,
@@ -25,7 +29,14 @@ describe('tickets process start-up and graceful shutdown', () => {
   });
   beforeEach(async () => {
     lines = [];
-    const config = loadConfig({ MONGO_URL: testMongoUrl('tickets'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0' });
+    const config = loadConfig({
+      MONGO_URL: testMongoUrl('tickets'),
+      NATS_URL: nats.url,
+      JWT_KEY: TEST_JWT_KEY,
+      PORT: '0',
+      // shorter than the default, so that a stalled upload is cut off within the test
+      HTTP_INACTIVITY_TIMEOUT_MS: '2000',
+    });
     service = await startService(
       config,
       createLogger({}, 'info', (line) => lines.push(JSON.parse(line))),
@@ -38,12 +49,31 @@ describe('tickets process start-up and graceful shutdown', () => {
     await nats.destroy();
   });
 
-  it('when started, then it logs one "tickets listening" line with its port and is ready', async () => {
+  it('when started, then it logs one "tickets listening" line with its address and port and is ready', async () => {
     expect(lines.filter((l) => l.message === 'tickets listening')).toEqual([
-      expect.objectContaining({ level: 'info', port: service.port }),
+      expect.objectContaining({ level: 'info', host: '127.0.0.1', port: service.port }),
     ]);
     const ready = await fetch(`http://127.0.0.1:${service.port}/readyz`);
     expect(ready.status).toBe(200);
+  });
+
+  it('when HOST is not set, then it listens on loopback only: no other address of this machine reaches it', async () => {
+    for (const address of otherAddressesOfThisMachine()) {
+      expect({ address, open: await acceptsConnection(service.port, address) }).toEqual({ address, open: false });
+    }
+  });
+
+  it('when an upload stalls, then the configured inactivity timeout answers it with a JSON 408 and closes the connection', async () => {
+    const socket = net.connect(service.port, '127.0.0.1');
+    await once(socket, 'connect');
+    let received = '';
+    let closed = false;
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('close', () => (closed = true));
+    socket.write(`POST /api/tickets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{"title":`);
+    await waitFor(() => closed, { what: 'the stalled upload to be closed' });
+    expect(received).toMatch(/^HTTP\/1.1 408 /);
+    expect(JSON.parse(received.split('\r\n\r\n')[1])).toEqual({ code: 'timeout', errors: [{ message: expect.any(String) }] });
   });
 
   it('when stopped while a request is in flight, then that request completes (and its event is published) before everything closes', async () => {

@@ -24,7 +24,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's orders, newest first */
+        /**
+         * The caller's orders, newest first
+         * @description At most 100 (`limit`); the next ones with `before` set to the id of the last one received.
+         */
         get: operations["listOrders"];
         put?: never;
         /** Order a free ticket: it is held for the caller until `expiresAt` */
@@ -167,6 +170,16 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -176,7 +189,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -190,14 +203,19 @@ export interface operations {
     };
     listOrders: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size, default and at most 100 */
+                limit?: number;
+                /** @description The orders listed after this one of the caller's (the last of the previous page) */
+                before?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description All of them */
+            /** @description Up to `limit` of them */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -206,9 +224,28 @@ export interface operations {
                     "application/json": components["schemas"]["Order"][];
                 };
             };
+            /** @description `limit` or `before` is not valid (`field` names it), or an unknown parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Not signed in (no valid token or session cookie) */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -224,7 +261,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -314,6 +351,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -323,7 +370,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -374,6 +421,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -383,7 +440,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -470,6 +527,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -479,7 +546,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -523,6 +590,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -532,7 +609,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -574,6 +651,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -583,7 +670,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;

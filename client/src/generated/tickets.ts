@@ -86,13 +86,13 @@ export interface components {
             orderId?: string;
         };
         TicketBody: {
-            /** @description Trimmed; not blank, at most 200 characters */
+            /** @description Trimmed; well-formed Unicode (no lone surrogate such as an unpaired \uD800); at least one visible character (whitespace, zero-width and other format characters alone are not a title); at most 200 characters */
             title: string;
             /** @description At most 2 decimals; a JSON number, never a string */
             price: number;
         };
         TicketUpdate: {
-            /** @description Trimmed; not blank, at most 200 characters */
+            /** @description Trimmed; well-formed Unicode (no lone surrogate such as an unpaired \uD800); at least one visible character (whitespace, zero-width and other format characters alone are not a title); at most 200 characters */
             title: string;
             /** @description At most 2 decimals; a JSON number, never a string */
             price: number;
@@ -137,6 +137,16 @@ export interface operations {
                     };
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -146,7 +156,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -190,6 +200,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -199,7 +219,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -271,6 +291,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -280,7 +310,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -324,6 +354,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -333,7 +373,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;
@@ -438,6 +478,16 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Unexpected failure (details are logged, never sent) */
             500: {
                 headers: {
@@ -447,7 +497,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database is unreachable: retry shortly */
+            /** @description The database is unreachable, or (a listing) too many listings run at once: retry shortly */
             503: {
                 headers: {
                     "Retry-After"?: string;

@@ -1,6 +1,6 @@
 /**
  * Pieces both services' OpenAPI 3.1 documents share: the one error shape, the two ways to sign in,
- * the ids, and the answers every route can give (413, 415, 500, 503). Plain objects: the documents
+ * the ids, and the answers every route can give (413, 415, 429, 500, 503). Plain objects: the documents
  * are data, served as they are and checked against every response the route tests see
  * (`common/src/testing/contract.ts`).
  */
@@ -64,7 +64,8 @@ export const securitySchemes = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'An HS256 JWT `{ id, email }` signed with the shared JWT_KEY, in `Authorization: Bearer <jwt>`.',
+    description:
+      'An HS256 JWT `{ id, email, exp }` signed with the shared JWT_KEY, in `Authorization: Bearer <jwt>`. Refused (401 on a route that needs it) without `exp`, living longer than JWT_MAX_LIFETIME_SECONDS (24 h unless set), or with a `crit` header.',
   },
   sessionCookie: {
     type: 'apiKey',
@@ -95,9 +96,15 @@ export function jsonBody(schema: JsonSchema): Operation['requestBody'] {
 
 /** What any route can answer besides its own outcomes. */
 const everywhere: Record<string, Response> = {
+  '429': {
+    description:
+      'Over the per-client rate limit (per signed-in user, otherwise per client address): retry after `Retry-After` seconds. `RateLimit` and `RateLimit-Policy` (IETF draft 8) tell the budget left.',
+    headers: { 'Retry-After': { schema: { type: 'string' } } },
+    content: errorContent,
+  },
   '500': errorResponse('Unexpected failure (details are logged, never sent)'),
   '503': {
-    description: 'The database is unreachable: retry shortly',
+    description: 'The database is unreachable, or (a listing) too many listings run at once: retry shortly',
     headers: { 'Retry-After': { schema: { type: 'string' } } },
     content: errorContent,
   },

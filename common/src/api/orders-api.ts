@@ -13,6 +13,9 @@ import {
 /** How many replicas one `GET /api/orders/tickets?ids=` may ask for. */
 export const MAX_REPLICA_IDS = 100;
 
+/** How many of the caller's orders one `GET /api/orders` answers at most (and by default). */
+export const MAX_ORDERS_PAGE = 100;
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const idParam = (what: string) => ({
   name: 'id',
@@ -85,9 +88,27 @@ export const ordersOpenApi: OpenApiDocument = document(
       get: operation({
         operationId: 'listOrders',
         summary: "The caller's orders, newest first",
+        description: `At most ${MAX_ORDERS_PAGE} (\`limit\`); the next ones with \`before\` set to the id of the last one received.`,
         tags: ['orders'],
         security: signedIn,
-        responses: { '200': jsonResponse('All of them', { type: 'array', items: ref('Order') }) },
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            description: `Page size, default and at most ${MAX_ORDERS_PAGE}`,
+            schema: { type: 'integer', minimum: 1, maximum: MAX_ORDERS_PAGE },
+          },
+          {
+            name: 'before',
+            in: 'query',
+            description: "The orders listed after this one of the caller's (the last of the previous page)",
+            schema: { type: 'string', pattern: `^${hex24}$` },
+          },
+        ],
+        responses: {
+          '200': jsonResponse('Up to `limit` of them', { type: 'array', items: ref('Order') }),
+          '400': errorResponse('`limit` or `before` is not valid (`field` names it), or an unknown parameter'),
+        },
       }),
     },
     '/api/orders/{id}': {

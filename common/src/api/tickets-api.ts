@@ -19,6 +19,14 @@ export const TICKET_LIMITS = {
   maxPageSize: 100,
 } as const;
 
+/**
+ * A character someone can see: not whitespace, not a control character, not a format character
+ * (zero-width space, joiners, word joiner, BOM, bidi marks: Unicode's Cf) nor any other character
+ * that is ignorable by default (the Hangul fillers, variation selectors…). A title needs one.
+ * A regular expression source for the `u` flag, the one JSON Schema patterns are read with.
+ */
+export const VISIBLE_CHARACTER = '[^\\s\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}]';
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const etag = {
   ETag: {
@@ -54,8 +62,8 @@ const ticketFields = {
     type: 'string',
     minLength: 1,
     maxLength: TICKET_LIMITS.maxTitleLength,
-    pattern: '\\S',
-    description: `Trimmed; not blank, at most ${TICKET_LIMITS.maxTitleLength} characters`,
+    pattern: VISIBLE_CHARACTER,
+    description: `Trimmed; well-formed Unicode (no lone surrogate such as an unpaired \\uD800); at least one visible character (whitespace, zero-width and other format characters alone are not a title); at most ${TICKET_LIMITS.maxTitleLength} characters`,
   },
   price: {
     type: 'number',

@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -168,10 +168,11 @@ export class JetStreamBus implements Bus {
     return this.options.deadLetterStream;
   }
 
-  async publish(subject: string, data: unknown, messageId: string): Promise<void> {
+  async publish(subject: string, data: unknown, messageId: string, headers?: Record<string, string>): Promise<void> {
     const payload = JSON.stringify(data);
+    const options = { msgID: messageId, ...(headers && { headers: toNatsHeaders(headers) }) };
     await new Promise<void>((resolve, reject) =>
-      this.sameTurn.add(() => this.js.publish(subject, payload, { msgID: messageId }).then(() => resolve(), reject)),
+      this.sameTurn.add(() => this.js.publish(subject, payload, options).then(() => resolve(), reject)),
     );
   }
 
@@ -206,6 +207,7 @@ export class JetStreamBus implements Bus {
       payload: msg.string(),
       deliveryCount: msg.info.deliveryCount,
       sequence: msg.info.streamSequence,
+      headers: msg.headers && fromNatsHeaders(msg.headers),
       ack: () => this.sameTurn.add(() => msg.ack()),
       retry: (delayMs) => msg.nak(delayMs),
       terminate: (reason) => msg.term(reason),
@@ -335,6 +337,16 @@ export class JetStreamBus implements Bus {
       }
     }
   }
+}
+
+function toNatsHeaders(values: Record<string, string>): MsgHdrs {
+  const h = natsHeaders();
+  for (const [key, value] of Object.entries(values)) h.set(key, value);
+  return h;
+}
+
+function fromNatsHeaders(h: MsgHdrs): Record<string, string> {
+  return Object.fromEntries(h.keys().map((key) => [key, h.get(key)]));
 }
 
 function sameSubjects(a: string[] | undefined, b: string[] | undefined): boolean {

@@ -1,6 +1,8 @@
 import type { AnyEvent } from '../events/contracts';
 import { describeSchemaError, eventSchemas } from '../events/contracts';
 import { silentLogger, type Logger } from '../logger';
+import { context as otelContext } from '@opentelemetry/api';
+import { inBulkSpan, startConsumerSpan, type ConsumerTrace } from '../tracing/messaging';
 import { FAILURE_RETRY, OUT_OF_ORDER_RETRY, retryDelay } from './retry-policy';
 import { SameTurn } from './same-turn';
 import type { Bus, Delivery, Subscription } from './types';
@@ -74,6 +76,8 @@ export abstract class Listener<E extends AnyEvent> {
   private subscription?: Subscription;
   // Of unknown data, so that a Listener<SomeEvent> is still a Listener<AnyEvent> to TypeScript.
   private batches?: SameTurn<Waiting<unknown>>;
+  /** Each event's consumer span, by its context object, while it is being handled. */
+  private readonly traces = new WeakMap<MessageContext, ConsumerTrace>();
 
   constructor(
     protected readonly bus: Bus,
@@ -91,16 +95,35 @@ export abstract class Listener<E extends AnyEvent> {
     return items.map((item) => this.handleOne(item));
   }
 
-  /** Runs `onMessage` for one event and says what became of it, instead of throwing. */
+  /**
+   * Runs `onMessage` for one event, in its consumer span (so the writes it makes are that span's
+   * children, and an event it records continues the trace), and says what became of it.
+   */
   protected handleOne({ data, context }: BatchItem<E['data']>): Promise<BatchResult> {
-    try {
-      return this.onMessage(data, context).then(
-        (outcome) => ({ outcome }),
-        (error: unknown) => ({ error }),
-      );
-    } catch (error) {
-      return Promise.resolve({ error });
-    }
+    const run = () => {
+      try {
+        return this.onMessage(data, context).then(
+          (outcome): BatchResult => ({ outcome }),
+          (error: unknown): BatchResult => ({ error }),
+        );
+      } catch (error) {
+        return Promise.resolve<BatchResult>({ error });
+      }
+    };
+    const trace = this.traces.get(context);
+    return trace ? otelContext.with(trace.context, run) : run();
+  }
+
+  /**
+   * Runs a write that applies several of a batch's events at once in a span linked to each of
+   * their producers (see `onBatch`): the write itself is then that span's child.
+   */
+  protected inBulkSpan<T>(items: BatchItem<E['data']>[], write: () => Promise<T>): Promise<T> {
+    return inBulkSpan(
+      this.subject,
+      items.map((item) => this.traces.get(item.context)?.producer),
+      write,
+    );
   }
 
   /** Creates (or joins) the group's durable consumer and starts handling events. */
@@ -127,7 +150,11 @@ export abstract class Listener<E extends AnyEvent> {
       return;
     }
     const context = { subject: delivery.subject, sequence: delivery.sequence, deliveryCount: delivery.deliveryCount, logger };
+    const trace = startConsumerSpan(delivery.subject, this.queueGroupName, delivery.headers, delivery);
+    this.traces.set(context, trace);
     const result = await this.handle({ data: parsed.data as E['data'], context });
+    // An event that is only early is no failure of its span; the retry gets a span of its own.
+    trace.end('error' in result && !(result.error instanceof NotYetError) ? result.error : undefined);
     if ('outcome' in result) {
       this.stats.handled++;
       if (result.outcome === 'duplicate') this.stats.duplicates++;

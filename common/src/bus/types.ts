@@ -3,8 +3,11 @@
  * (NATS Streaming, Kafka…) could sit behind the same interface without touching service code.
  */
 export interface Bus {
-  /** Resolves once the server has stored the message; the same `messageId` twice is stored once. */
-  publish(subject: string, data: unknown, messageId: string): Promise<void>;
+  /**
+   * Resolves once the server has stored the message; the same `messageId` twice is stored once.
+   * `headers` (the trace context) go with the message where the transport has headers.
+   */
+  publish(subject: string, data: unknown, messageId: string, headers?: Record<string, string>): Promise<void>;
   /** One durable, shared subscription per (group, subject): every copy of a service shares the work. */
   consume(spec: ConsumeSpec, handle: (delivery: Delivery) => Promise<void>): Promise<Subscription>;
   /** Keeps a message that cannot be processed, with why, in the dead-letter store. */
@@ -28,6 +31,8 @@ export interface Delivery {
   readonly deliveryCount: number;
   /** The message's position in the stream: a stable id for logs and dead letters. */
   readonly sequence: number;
+  /** The message's headers (the publisher's trace context), where the transport has them. */
+  readonly headers?: Record<string, string>;
   ack(): void;
   /** Redeliver later, not before `delayMs`. */
   retry(delayMs: number): void;

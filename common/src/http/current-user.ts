@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { decodeSessionCookie, verificationKey, verifySession, type UserPayload } from './auth-token';
+import { decodeSessionCookie, verificationKey, verifySession, type TokenPolicy, type UserPayload } from './auth-token';
 import { UnauthorizedError } from './errors';
 
 declare module 'express-serve-static-core' {
@@ -14,19 +14,19 @@ const VERIFIED_TOKENS = 10_000;
  * Sets `req.currentUser` from `Authorization: Bearer <jwt>` or from the `session` cookie
  * (cookie-session format holding `{ jwt }`). An invalid token simply leaves the user unset.
  */
-export function currentUser(jwtKey: string): RequestHandler {
+export function currentUser(jwtKey: string, policy: TokenPolicy = {}): RequestHandler {
   const key = verificationKey(jwtKey);
-  // Tokens verified lately, until they expire: a client sends the same token with every request,
-  // and checking its signature and claims each time is work for nothing. Only valid tokens are
-  // kept (at most VERIFIED_TOKENS, the oldest going first).
+  // Tokens verified lately, until they expire (every accepted token has an exp): a client sends
+  // the same token with every request, and checking its signature and claims each time is work
+  // for nothing. Only valid tokens are kept (at most VERIFIED_TOKENS, the oldest going first).
   const verified = new Map<string, { user: UserPayload; expiresAtMs: number }>();
   const userOf = (token: string): UserPayload | null => {
     const known = verified.get(token);
     if (known && Date.now() < known.expiresAtMs) return known.user;
     verified.delete(token);
-    const session = verifySession(token, key);
+    const session = verifySession(token, key, policy);
     if (!session) return null;
-    verified.set(token, { user: session.user, expiresAtMs: session.expiresAtMs ?? Infinity });
+    verified.set(token, session);
     if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
     return session.user;
   };

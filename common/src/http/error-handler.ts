@@ -25,6 +25,7 @@ export function errorHandler(logger: Logger = silentLogger): ErrorRequestHandler
       logger.warn('http: unavailable', { err, path: req.path });
       res.setHeader('Retry-After', '1');
     }
+    if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
     res.status(known.status).json({ code: known.code, errors: known.serialize() });
   };
 }

@@ -7,6 +7,8 @@ export interface ErrorItem {
 export abstract class HttpError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
+  /** When set, the answer carries `Retry-After` (seconds): the client may try again then. */
+  readonly retryAfterSeconds?: number;
   abstract serialize(): ErrorItem[];
 }
 
@@ -46,3 +48,21 @@ export class UnsupportedMediaTypeError extends simple(
 ) {}
 export class PayloadTooLargeError extends simple(413, 'payload_too_large', 'Request body too large') {}
 export class ServiceUnavailableError extends simple(503, 'unavailable', 'Service temporarily unavailable') {}
+
+/** One client sent more requests than its share (see client-rate-limit.ts). */
+export class TooManyRequestsError extends simple(429, 'rate_limited', 'Too many requests; retry later') {}
+
+/** The service is answering its share of costly requests (listings) already: retry shortly. */
+export class TooBusyError extends HttpError {
+  readonly status = 503;
+  readonly code = 'busy';
+  constructor(
+    message: string,
+    override readonly retryAfterSeconds = 1,
+  ) {
+    super(message);
+  }
+  serialize(): ErrorItem[] {
+    return [{ message: this.message }];
+  }
+}

@@ -3,6 +3,7 @@ import type { HelmetOptions } from 'helmet';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import { jsonWritesOnly, securityHeaders } from './browser-guards';
+import { clientRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './client-rate-limit';
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
@@ -11,6 +12,8 @@ import { requestLog } from './request-log';
 export interface ServiceAppOptions {
   logger: Logger;
   jwtKey: string;
+  /** The longest lifetime a token may declare (JWT_MAX_LIFETIME_SECONDS); 24 h if not given. */
+  maxTokenLifetimeSeconds?: number;
   /** `/readyz` answers 200 only when every check is true. */
   readiness: Record<string, ReadinessCheck>;
   /** `GET /internal/stats`: this copy's listener and outbox counters. */
@@ -25,6 +28,8 @@ export interface ServiceAppOptions {
    * address by sending the header itself.
    */
   trustProxyHops?: number;
+  /** The per-client rate limit on everything after the probes, metrics and counters; DEFAULT_RATE_LIMIT if not given. */
+  rateLimit?: RateLimitOptions;
   /** helmet's content-security policy option, for an app that serves pages; helmet's default otherwise. */
   contentSecurityPolicy?: HelmetOptions['contentSecurityPolicy'];
 }
@@ -54,7 +59,8 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.get('/internal/stats', (_req, res) => {
     res.json(options.stats());
   });
-  app.use(currentUser(options.jwtKey));
+  app.use(currentUser(options.jwtKey, { maxLifetimeSeconds: options.maxTokenLifetimeSeconds }));
+  app.use(clientRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.logger));
   for (const router of options.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(options.logger));

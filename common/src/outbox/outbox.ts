@@ -2,6 +2,7 @@ import { Schema, type HydratedDocument, type Model } from 'mongoose';
 import { eventMessageId, type AnyEvent } from '../events/contracts';
 import type { Bus } from '../bus/types';
 import { silentLogger, type Logger } from '../logger';
+import { activeTraceCarrier, outsideTraces, tracedPublish, type TraceCarrier } from '../tracing/messaging';
 
 /**
  * The transactional outbox, without transactions: an event waiting to be published is stored in
@@ -15,14 +16,23 @@ export interface OutboxEntry {
   subject: string;
   /** The event payload as JSON. */
   payload: string;
+  /** The W3C trace context the event was recorded in, continued by its publication (tracing on). */
+  trace?: TraceCarrier;
 }
 
 export interface WithOutbox {
   outbox: OutboxEntry[];
 }
 
+const traceCarrierSchema = new Schema<TraceCarrier>({ traceparent: { type: String, required: true }, tracestate: String }, { _id: false });
+
 export const outboxEntrySchema = new Schema<OutboxEntry>(
-  { msgId: { type: String, required: true }, subject: { type: String, required: true }, payload: { type: String, required: true } },
+  {
+    msgId: { type: String, required: true },
+    subject: { type: String, required: true },
+    payload: { type: String, required: true },
+    trace: { type: traceCarrierSchema, required: false },
+  },
   { _id: false },
 );
 
@@ -54,7 +64,21 @@ export function recordEvent<E extends AnyEvent>(
  * the same single-document update as the change it describes) instead of through `recordEvent`.
  */
 export function outboxEntry<E extends AnyEvent>(subject: E['subject'], data: E['data']): OutboxEntry {
-  return { msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data) };
+  const trace = activeTraceCarrier();
+  return { msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data), ...(trace && { trace }) };
+}
+
+/**
+ * An entry as stored, fields in the schema's order: published entries are removed by exact value,
+ * and embedded documents are equal only with the same fields in the same order.
+ */
+function storedEntry(e: OutboxEntry): OutboxEntry {
+  const entry: OutboxEntry = { msgId: e.msgId, subject: e.subject, payload: e.payload };
+  if (e.trace)
+    entry.trace = e.trace.tracestate
+      ? { traceparent: e.trace.traceparent, tracestate: e.trace.tracestate }
+      : { traceparent: e.trace.traceparent };
+  return entry;
 }
 
 export interface OutboxRelayOptions {
@@ -151,7 +175,7 @@ export class OutboxRelay {
    * published now stays in the record for the sweep. Calls for one record run one after another.
    */
   dispatch(doc: { id: string; outbox: OutboxEntry[] }): Promise<void> {
-    const entries = doc.outbox.map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload }));
+    const entries = doc.outbox.map(storedEntry);
     for (const e of entries) {
       if (this.isPublished(doc.id, e.msgId)) continue;
       const known = this.unsent.get(e.msgId);
@@ -284,7 +308,8 @@ export class OutboxRelay {
   /** A publication failed: sweep again soon rather than at the idle pace. */
   private noteLeftBehind(): void {
     this.leftBehind = true;
-    if (this.running && !this.sweeping) this.schedule(this.options.sweepIntervalMs ?? 1000);
+    // Outside the failed publication's trace: the sweep serves every record.
+    if (this.running && !this.sweeping) outsideTraces(() => this.schedule(this.options.sweepIntervalMs ?? 1000))();
   }
 
   private serialize(id: string, work: () => Promise<void>): Promise<void> {
@@ -304,7 +329,9 @@ export class OutboxRelay {
         // A record loaded before its last publication was cleared still carries that event: it is
         // on the bus already, only its removal is pending.
         if (!this.isPublished(id, entry.msgId)) {
-          await this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId);
+          await tracedPublish(entry.subject, entry.msgId, entry.trace, (headers) =>
+            this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId, headers),
+          );
           this.remember(entry.msgId);
           this.published++;
         }
@@ -356,7 +383,11 @@ export class OutboxRelay {
     const oldest = this.cleanup.values().next().value;
     if (!oldest) return;
     const wait = Math.max(0, oldest.since + this.cleanupDelayMs - performance.now());
-    this.cleanupTimer = setTimeout(() => void this.flushCleanup(false), wait);
+    // Outside the trace of the publication that set it: a clean-up serves many records.
+    this.cleanupTimer = setTimeout(
+      outsideTraces(() => void this.flushCleanup(false)),
+      wait,
+    );
     this.cleanupTimer.unref();
   }
 
@@ -394,7 +425,7 @@ export class OutboxRelay {
               updateOne: {
                 filter: { _id: id },
                 update: {
-                  $pullAll: { outbox: [...entries.values()].map((e) => ({ msgId: e.msgId, subject: e.subject, payload: e.payload })) },
+                  $pullAll: { outbox: [...entries.values()].map(storedEntry) },
                 },
               },
             })),

@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from '../config';
 import { createLogger, type Logger, type LogLevel } from '../logger';
+import { stopTracing } from '../tracing/sdk';
 
 /** Past this, shutdown gives up waiting and exits with 1 (Kubernetes kills at 30 s anyway). */
 export const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -40,7 +41,8 @@ export function runService<C extends { NATS_CLIENT_NAME: string; LOG_LEVEL: LogL
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     (service?.stop() ?? Promise.resolve()).then(
-      () => process.exit(code),
+      // The spans of the last requests and events are still buffered: export them first.
+      () => stopTracing().then(() => process.exit(code)),
       (err: unknown) => {
         logger.error(`${name}: shutdown failed`, { err });
         process.exit(1);

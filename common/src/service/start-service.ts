@@ -3,7 +3,10 @@ import mongoose, { type Model } from 'mongoose';
 import { connectBus, type BusConfig, type ServiceBus } from '../bus/connect-bus';
 import type { ReadinessCheck } from '../http/health';
 import { serviceReadiness } from '../http/readiness';
+import { ListingGate } from '../http/listing-gate';
+import type { RateLimitOptions } from '../http/client-rate-limit';
 import { serveHttp } from '../http/serve-http';
+import { edgeLimits, httpTimeoutsOf } from '../config';
 import type { Logger } from '../logger';
 import { ServiceMetrics, type ObservedListener } from '../metrics/service-metrics';
 import { OutboxRelay } from '../outbox/outbox';
@@ -24,6 +27,12 @@ export interface ServiceWorker {
 /** What every service's app is made from; a service's `createApp` adds what is its own. */
 export interface ServiceAppDeps {
   jwtKey: string;
+  /** The longest lifetime a token may declare (JWT_MAX_LIFETIME_SECONDS); 24 h if not given. */
+  maxTokenLifetimeSeconds?: number;
+  /** The per-client rate limit (RATE_LIMIT_*); the defaults if not given. */
+  rateLimit?: RateLimitOptions;
+  /** Bounds the listing queries of this copy (LISTING_*); one with the defaults if not given. */
+  listings?: ListingGate;
   /** Proxies in front (TRUST_PROXY_HOPS). */
   trustProxyHops: number;
   /** Publishes the events each write stored in its record. */
@@ -44,7 +53,16 @@ export interface ServiceAppDeps {
 export type AppDepsBase = Omit<ServiceAppDeps, 'metrics' | 'trustProxyHops' | 'stats'> &
   Partial<Pick<ServiceAppDeps, 'metrics' | 'trustProxyHops' | 'stats'>>;
 
-export type ServiceConfig = BusConfig & { MONGO_URL: string; JWT_KEY: string; PORT: number; TRUST_PROXY_HOPS: number };
+export type ServiceConfig = BusConfig &
+  Parameters<typeof edgeLimits>[0] &
+  Parameters<typeof httpTimeoutsOf>[0] & {
+    MONGO_URL: string;
+    JWT_KEY: string;
+    JWT_MAX_LIFETIME_SECONDS: number;
+    HOST: string;
+    PORT: number;
+    TRUST_PROXY_HOPS: number;
+  };
 
 /** The parts of a service, as its `service.ts` names them. */
 export interface ServiceParts<L extends { [K in keyof L]: ServiceListener }> {
@@ -78,9 +96,13 @@ export async function startEventService<L extends { [K in keyof L]: ServiceListe
   const metrics = new ServiceMetrics(name).observeListeners(each).observeOutbox(relay);
 
   let stopping = false;
+  const { rateLimit, listingLimit } = edgeLimits(config);
   const app = parts.createApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     trustProxyHops: config.TRUST_PROXY_HOPS,
+    rateLimit,
+    listings: new ListingGate(listingLimit),
     relay,
     logger,
     readiness: serviceReadiness(bus, () => stopping),
@@ -92,8 +114,8 @@ export async function startEventService<L extends { [K in keyof L]: ServiceListe
   relay.start();
   for (const worker of workers) worker.start();
 
-  const http = await serveHttp(app, config.PORT);
-  logger.info(`${name} listening`, { port: http.port });
+  const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
+  logger.info(`${name} listening`, { host: config.HOST, port: http.port });
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {

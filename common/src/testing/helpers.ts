@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { signToken, type UserPayload } from '../http/auth-token';
 import { databaseUrl, uniqueDatabaseName } from './mongo-server';
 
@@ -9,6 +10,16 @@ let users = 0;
 export function testToken(user: Partial<UserPayload> = {}, key = TEST_JWT_KEY): string {
   users++;
   return signToken({ id: user.id ?? `user-${process.pid}-${users}`, email: user.email ?? `user${users}@test.dev` }, key);
+}
+
+/**
+ * A token with exactly these claims and header fields, correctly signed (HS256), whatever they
+ * are: for tests of what the services refuse although the signature is good.
+ */
+export function craftedToken(payload: Record<string, unknown>, header: Record<string, unknown> = {}, key = TEST_JWT_KEY): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT', ...header })}.${part(payload)}`;
+  return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
 }
 
 export function authHeader(token: string): { Authorization: string } {

@@ -14,3 +14,5 @@ export * from './contract';
 export * from './listener-waits';
 export * from './service-harness';
 export * from './events';
+export * from './raw-http';
+export * from './raw-request';

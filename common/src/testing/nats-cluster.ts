@@ -71,12 +71,32 @@ function blockRange(text: string, name: string): { start: number; end: number } 
 }
 
 /**
+ * How the local nodes reach each other and their clients, when a test puts fault proxies in
+ * between (the loopback stand-in for the network).
+ */
+export interface LocalNetwork {
+  /** `host:port` node `from` reaches node `to`'s route port at (default: that port itself). */
+  routeAddress?(from: number, to: number): string;
+  /**
+   * Don't tell clients the nodes' own addresses (`no_advertise`), so that a client only ever uses
+   * the addresses it was given: its fault proxies, which it would otherwise bypass on a reconnect.
+   */
+  hideClientAddresses?: boolean;
+}
+
+/**
  * The deployed config for node `index` of `nodes` on loopback: it listens on 127.0.0.1 and its own
  * ports, stores in `storeDir`, and its routes name the other local nodes instead of
  * `nats-<i>.<service>`. A single node drops the cluster block (a JetStream node with peers it
- * never finds has no quorum). Everything else stays as deployed.
+ * never finds has no quorum). Everything else stays as deployed, but for what `network` asks.
  */
-export function localNatsConfig(deployed: string, nodes: NodeAddress[], index: number, storeDir: string): string {
+export function localNatsConfig(
+  deployed: string,
+  nodes: NodeAddress[],
+  index: number,
+  storeDir: string,
+  network: LocalNetwork = {},
+): string {
   const me = nodes[index];
   let text = substitute(deployed, /^port:[ \t]*\d+[ \t]*$/m, () => `host: 127.0.0.1\nport: ${me.clientPort}`, 'top-level client port', 1);
   text = substitute(text, /^http_port:[ \t]*\d+[ \t]*$/m, () => `http: 127.0.0.1:${me.monitorPort}`, 'monitoring port', 1);
@@ -98,11 +118,16 @@ export function localNatsConfig(deployed: string, nodes: NodeAddress[], index: n
     (m) => {
       const peer = nodes[Number(m[1])];
       if (!peer) throw new Error(`the deployed routes name node ${m[1]}, but the local cluster has ${nodes.length} nodes`);
-      return `nats://127.0.0.1:${peer.clusterPort}`;
+      const peerIndex = Number(m[1]);
+      // Its own route is ignored by the server: never through a proxy.
+      const address =
+        network.routeAddress && peerIndex !== index ? network.routeAddress(index, peerIndex) : `127.0.0.1:${peer.clusterPort}`;
+      return `nats://${address}`;
     },
     'route per node',
     nodes.length,
   );
+  if (network.hideClientAddresses) block = block.replace(/\}\s*$/, '  no_advertise: true\n}');
   return text.slice(0, cluster.start) + block + text.slice(cluster.end);
 }
 
@@ -127,9 +152,17 @@ export interface NatsClusterHandle {
   streamLeader(stream: string): Promise<string | undefined>;
   /** The running nodes a user has a client connection to. */
   nodesOf(user: string): Promise<NatsNode[]>;
+  /** What each running node's replica of a stream holds (asked of that node's monitoring). */
+  streamReplicas(stream: string): Promise<StreamReplica[]>;
   stop(): Promise<void>;
   /** Stops every node and deletes its data (unless the data dir was given). */
   destroy(): Promise<void>;
+}
+
+export interface StreamReplica {
+  node: string;
+  messages: number;
+  lastSeq: number;
 }
 
 export interface NatsClusterOptions {
@@ -138,6 +171,11 @@ export interface NatsClusterOptions {
   dataDir?: string;
   /** Passwords by user; the missing ones are generated. */
   passwords?: Record<string, string>;
+  /**
+   * Called once the nodes' ports are chosen, before they start: how they reach each other and
+   * their clients (e.g. a Toxiproxy proxy per route, to cut a node off from its peers).
+   */
+  network?(addresses: NodeAddress[]): Promise<LocalNetwork>;
 }
 
 /** Starts the deployed NATS config as `nodes` local nodes and waits until JetStream is ready on all. */
@@ -151,12 +189,13 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
   for (let i = 0; i < options.nodes; i++)
     addresses.push({ clientPort: await freePort(), clusterPort: await freePort(), monitorPort: await freePort() });
 
+  const network = (await options.network?.(addresses)) ?? {};
   const nodes = addresses.map((address, index) => {
     const name = `nats-${index}`;
     const storeDir = path.join(dataDir, name);
     fs.mkdirSync(storeDir, { recursive: true });
     const configFile = path.join(dataDir, `${name}.conf`);
-    fs.writeFileSync(configFile, localNatsConfig(deployed, addresses, index, storeDir));
+    fs.writeFileSync(configFile, localNatsConfig(deployed, addresses, index, storeDir, network));
     // POD_NAME: the deployed config names each server after its pod.
     const server = new ChildServer(name, findBinary('nats-server'), ['--config', configFile], address.clientPort, {
       ...env,
@@ -187,6 +226,20 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
         if (leader) return leader;
       }
       return undefined;
+    },
+    streamReplicas: async (stream) => {
+      const replicas = await Promise.all(
+        nodes
+          .filter((n) => n.running())
+          .map(async (node): Promise<StreamReplica[]> => {
+            const info = await fetch(`${node.monitorUrl}/jsz?streams=true`)
+              .then((r) => r.json() as Promise<JszReply>)
+              .catch(() => undefined);
+            const state = info?.account_details?.flatMap((a) => a.stream_detail ?? []).find((s) => s.name === stream)?.state;
+            return state ? [{ node: node.name, messages: state.messages, lastSeq: state.last_seq }] : [];
+          }),
+      );
+      return replicas.flat();
     },
     nodesOf: async (user) => {
       const connected = await Promise.all(
@@ -222,7 +275,9 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
 }
 
 interface JszReply {
-  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
+  account_details?: {
+    stream_detail?: { name: string; cluster?: { leader?: string }; state?: { messages: number; last_seq: number } }[];
+  }[];
 }
 
 /** Until every running node says JetStream is up (in a cluster: the meta group has a leader). */

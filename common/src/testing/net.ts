@@ -1,4 +1,5 @@
 import net from 'node:net';
+import os from 'node:os';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -28,4 +29,32 @@ export async function waitForPort(port: number, timeoutMs = 20_000, host = '127.
     if (Date.now() > deadline) throw new Error(`nothing listening on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Whether something accepts a TCP connection on host:port now (false if refused or unreachable). */
+export function acceptsConnection(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host, timeout: 2000 }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Addresses of this machine, other than 127.0.0.1, that reach a server listening on every
+ * interface: another loopback address (on Linux all of 127.0.0.0/8 is this machine, so it works
+ * even where loopback is the only interface) and the IPv4 addresses of the network interfaces.
+ */
+export function otherAddressesOfThisMachine(): string[] {
+  const external = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+    .map((a) => a!.address);
+  return ['127.0.0.2', ...external];
 }

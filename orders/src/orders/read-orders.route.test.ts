@@ -24,6 +24,38 @@ describe('GET /api/orders and GET /api/orders/:id (real MongoDB-protocol server)
     expect(res.body.map((o: { ticket: { title: string } }) => o.ticket.title)).toEqual(['second', 'first']);
   });
 
+  it('when a user has more orders than a page, then `limit` of the newest, and `before` the last of them gives the next ones, until none are left', async () => {
+    const me = testToken({ id: 'pager' });
+    const placed = [];
+    for (let i = 0; i < 5; i++) placed.push(await placeOrder(me, { title: `paged ${i}` }));
+    const newestFirst = placed.reverse().map((o) => o.id);
+    const page = async (query: string) =>
+      (await request(h.app).get(`/api/orders${query}`).set(authHeader(me)).expect(200)).body.map((o: { id: string }) => o.id);
+
+    expect(await page('')).toEqual(newestFirst);
+    expect(await page('?limit=2')).toEqual(newestFirst.slice(0, 2));
+    expect(await page(`?limit=2&before=${newestFirst[1]}`)).toEqual(newestFirst.slice(2, 4));
+    expect(await page(`?limit=2&before=${newestFirst[3]}`)).toEqual(newestFirst.slice(4));
+    expect(await page(`?before=${newestFirst[4]}`)).toEqual([]);
+  });
+
+  it('when limit or before is not valid, or before names an order not the caller’s, then 400 naming the field', async () => {
+    const me = testToken();
+    const theirs = await placeOrder(testToken());
+    for (const [query, field] of [
+      ['?limit=0', 'limit'],
+      ['?limit=101', 'limit'],
+      ['?limit=ten', 'limit'],
+      ['?limit=1&limit=2', 'limit'],
+      ['?before=nope', 'before'],
+      [`?before=${theirs.id}`, 'before'],
+      ['?userId=someone', 'userId'],
+    ]) {
+      const res = await request(h.app).get(`/api/orders${query}`).set(authHeader(me)).expect(400);
+      expect(res.body.errors).toEqual([{ message: expect.any(String), field }]);
+    }
+  });
+
   it('when a user with no orders lists them, then an empty list', async () => {
     const res = await request(h.app).get('/api/orders').set(authHeader(testToken())).expect(200);
     expect(res.body).toEqual([]);

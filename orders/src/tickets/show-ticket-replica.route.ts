@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError, isObjectIdString } from '@ticketing/common';
+import { NotFoundError, ValidationError, isObjectIdString, type ListingGate } from '@ticketing/common';
 import { Router } from 'express';
 import { Ticket, replicaView, type TicketReplica } from './ticket-replica.model';
 
@@ -15,14 +15,15 @@ const REPLICA_FIELDS = { title: 1, price: 1, version: 1, replicatedAt: 1 } as co
  * - `GET /api/orders/tickets/:id`: one replica, or 404.
  * - `GET /api/orders/tickets?ids=a,b,c`: up to {@link MAX_REPLICA_IDS} replicas in one request, so
  *   a watcher's reads do not grow with the number of tickets it watches (only those that exist).
+ *   Up to 100 lookups: it takes a turn at `listings`, as a listing does.
  */
-export function showTicketReplicaRouter(): Router {
+export function showTicketReplicaRouter(listings: ListingGate): Router {
   const router = Router();
   router.get('/api/orders/tickets', async (req, res) => {
     const ids = parseIds(req.query);
     // One lookup by `_id` each: an index lookup on every MongoDB-protocol server, where an `$in`
     // is one on MongoDB but a scan of the collection on some compatible servers (the stand-in's).
-    const found = await Promise.all(ids.map((id) => Ticket.findById(id, REPLICA_FIELDS).lean<TicketReplica>()));
+    const found = await listings.run(() => Promise.all(ids.map((id) => Ticket.findById(id, REPLICA_FIELDS).lean<TicketReplica>().exec())));
     res.json({ tickets: found.flatMap((ticket) => (ticket ? [replicaView(ticket)] : [])) });
   });
   router.get('/api/orders/tickets/:id', async (req, res) => {

@@ -49,7 +49,7 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
 
   protected override onBatch(items: BatchItem<TicketEventData>[]): Promise<BatchResult>[] {
     if (items.length < 2) return items.map((item) => this.handleOne(item));
-    const results = this.insert(items);
+    const results = this.inBulkSpan(items, () => this.insert(items));
     this.bulk.writes++;
     this.bulk.events += items.length;
     return items.map((_, i) => results.then((all) => all[i]));

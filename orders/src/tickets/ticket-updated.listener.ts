@@ -79,7 +79,8 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
       }
     });
     if (bulk.length < 2) return items.map((item) => this.handleOne(item));
-    const bulkResults = this.applyInBulk(bulk.map((i) => items[i]));
+    const inBulkItems = bulk.map((i) => items[i]);
+    const bulkResults = this.inBulkSpan(inBulkItems, () => this.applyInBulk(inBulkItems));
     return items.map((item, i) => {
       const at = bulk.indexOf(i);
       return at >= 0 ? bulkResults.then((results) => results[at]) : this.handleOne(item);

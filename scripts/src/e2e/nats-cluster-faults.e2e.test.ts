@@ -77,7 +77,7 @@ describe('a three-node JetStream cluster under faults (real processes, the deplo
     }
   });
 
-  it('when two of three nodes stop (quorum lost), then writes are still accepted, their events wait in the outbox, and once the nodes return everything converges with nothing applied twice', async () => {
+  it('when two of three nodes stop (quorum lost), then writes and an order are still accepted, their events wait in the outbox, and once the nodes return everything converges with nothing applied twice', async () => {
     const stack = await startClusterStack();
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` };
     const api = async (method: string, path: string, body?: unknown) => {
@@ -98,6 +98,9 @@ describe('a three-node JetStream cluster under faults (real processes, the deplo
         expect(updated.status).toBe(200);
         accepted.push(created.body!);
       }
+      // An order placed now is stored too; its event waits in orders' outbox.
+      const order = await api('POST', '/api/orders', { ticketId: before.id });
+      expect(order.status).toBe(201);
       // Nothing can be stored on the bus without quorum: the events wait in the tickets outbox.
       const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
       try {
@@ -116,8 +119,14 @@ describe('a three-node JetStream cluster under faults (real processes, the deplo
         },
         { timeoutMs: 90_000, intervalMs: 250, what: 'replicas to converge after quorum returns' },
       );
-      expect(await appliedByOrders(stack)).toEqual({ [Subjects.TicketCreated]: 11, [Subjects.TicketUpdated]: 10 });
-      await crossServiceCheck(stack);
+      // The order reserved its ticket in tickets, and that update reached the replica too.
+      await waitFor(async () => (await api('GET', `/api/orders/tickets/${before.id}`)).body?.version === 1, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'the reservation to reach the replica',
+      });
+      expect(await appliedByOrders(stack)).toEqual({ [Subjects.TicketCreated]: 11, [Subjects.TicketUpdated]: 11 });
+      expect((await crossServiceCheck(stack)).reserved).toBe(1);
     } finally {
       await stack.stop();
     }

@@ -1,21 +1,24 @@
 import {
+  databaseUrl,
   startNatsServer,
   startToxiproxy,
   waitFor,
   type NatsServerHandle,
-  type ToxicProxy,
   type ToxiproxyHandle,
 } from '@ticketing/common/testing';
 import fs from 'node:fs';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { runStress } from '../stress/run-stress';
 import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
+import { serviceLinks, stackLinks, type ServiceLinks, type ServiceName } from './fault-links';
 import { Subjects } from '@ticketing/common';
 
 /**
- * Network faults between the services and their servers, made by a real fault proxy (Toxiproxy)
- * that both services reach NATS and MongoDB through: latency, a bandwidth limit, connections reset
- * in mid-stream, and partitions of 10 s; after each, the cross-service check.
+ * Network faults between the services and their servers, made by a real fault proxy (Toxiproxy):
+ * each service reaches NATS and its MongoDB through its own proxies, so a fault hits one service's
+ * link only. Latency, a bandwidth limit, connections reset in mid-stream, and partitions of 10 s;
+ * after each, the cross-service check.
  */
 jest.setTimeout(180_000);
 
@@ -23,17 +26,15 @@ type Stack = Awaited<ReturnType<typeof startTestStack>>;
 
 let toxiproxy: ToxiproxyHandle;
 let nats: NatsServerHandle;
-let natsLink: ToxicProxy;
-let mongoLink: ToxicProxy;
+let links: Record<ServiceName, ServiceLinks>;
 let stack: Stack;
 
 beforeAll(async () => {
   toxiproxy = await startToxiproxy();
   nats = await startNatsServer();
-  natsLink = await toxiproxy.proxy('nats', `127.0.0.1:${nats.port}`);
-  const mongo = new URL(process.env.TEST_MONGO_URL ?? '');
-  mongoLink = await toxiproxy.proxy('mongo', mongo.host);
-  stack = await startTestStack({ natsUrl: `nats://${natsLink.listen}`, mongoUrl: `mongodb://${mongoLink.listen}` });
+  links = await serviceLinks(toxiproxy, [`127.0.0.1:${nats.port}`], new URL(process.env.TEST_MONGO_URL ?? '').host);
+  // The stack's own NATS URL (the check's admin connection) goes around the proxies.
+  stack = await startTestStack({ natsUrl: nats.url, links: stackLinks(links) });
 });
 // After every fault: versions equal across services, no event waiting in an outbox, no dead letter.
 afterEach(async () => {
@@ -45,40 +46,62 @@ afterAll(async () => {
   await toxiproxy?.stop();
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
+interface Answer {
+  status: number;
+  body: any;
+  retryAfter: string | null;
+}
+
+const api = async (method: string, path: string, body?: unknown): Promise<Answer> => {
   const res = await fetch(stack.url + path, {
     method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+  return { status: res.status, body: (await res.json().catch(() => null)) as any, retryAfter: res.headers.get('retry-after') };
 };
 
 /** How often a service's log says its NATS connection dropped (the fault reached it). */
-const disconnects = (service: string): number =>
+const disconnects = (service: ServiceName): number =>
   (fs.readFileSync(path.join(stack.logDir, `${service}-0.log`), 'utf8').match(/"bus: disconnected"/g) ?? []).length;
+
+/** Tickets whose events wait in tickets' outbox, read from its database around the proxies. */
+async function ticketsOutbox(): Promise<number> {
+  const database = new URL(stack.tickets[0].options.env.MONGO_URL!).pathname.slice(1);
+  const db = await mongoose.createConnection(databaseUrl(process.env.TEST_MONGO_URL!, database)).asPromise();
+  try {
+    return await db.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } });
+  } finally {
+    await db.close();
+  }
+}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('network faults between the services and NATS / MongoDB (Toxiproxy)', () => {
-  it('when every link has 200 ms of latency, NATS is limited to 64 KB/s and its connections are reset mid-run, then a stress run ends with 0 mismatches', async () => {
+describe('network faults between the services and NATS / MongoDB (Toxiproxy, a proxy per service and link)', () => {
+  it('when every link has 200 ms of latency, NATS is limited to 64 KB/s and each service’s NATS connections are reset in turn mid-run, then a stress run ends with 0 mismatches and each reset hit only its service', async () => {
+    const all = [links.tickets.nats[0], links.orders.nats[0], links.tickets.mongo, links.orders.mongo];
     const toxics = [
-      [natsLink, await natsLink.addToxic('latency', { latency: 200 })],
-      [mongoLink, await mongoLink.addToxic('latency', { latency: 200 })],
-      [natsLink, await natsLink.addToxic('bandwidth', { rate: 64 })],
-    ] as const;
+      ...(await Promise.all(all.map(async (link) => [link, await link.addToxic('latency', { latency: 200 })] as const))),
+      [links.tickets.nats[0], await links.tickets.nats[0].addToxic('bandwidth', { rate: 64 })] as const,
+      [links.orders.nats[0], await links.orders.nats[0].addToxic('bandwidth', { rate: 64 })] as const,
+    ];
     try {
       const run = runStress({ baseUrl: stack.url, token: stack.token, iterations: 15, convergeTimeoutMs: 90_000 });
       await waitFor(async () => (await listenerStats(stack.orders[0]))[Subjects.TicketCreated].handled >= 5, {
         timeoutMs: 60_000,
         intervalMs: 20,
       });
-      // Every NATS connection is reset as soon as data flows, for a moment, then allowed again.
-      const dropped = disconnects('tickets');
-      const reset = await natsLink.addToxic('reset_peer', { timeout: 0 });
-      await pause(1000);
-      await natsLink.removeToxic(reset);
-      expect(disconnects('tickets')).toBeGreaterThan(dropped);
+      // Every connection on tickets' NATS link is reset as soon as data flows, for a moment.
+      const [ticketsDropped, ordersDropped] = [disconnects('tickets'), disconnects('orders')];
+      const reset = await links.tickets.nats[0].addToxic('reset_peer', { timeout: 0 });
+      await waitFor(() => disconnects('tickets') > ticketsDropped, { what: 'tickets to lose its NATS connection' });
+      await links.tickets.nats[0].removeToxic(reset);
+      // The fault was tickets’ link's alone. Then orders' turn.
+      expect(disconnects('orders')).toBe(ordersDropped);
+      const ordersReset = await links.orders.nats[0].addToxic('reset_peer', { timeout: 0 });
+      await waitFor(() => disconnects('orders') > ordersDropped, { what: 'orders to lose its NATS connection' });
+      await links.orders.nats[0].removeToxic(ordersReset);
       const summary = await run;
       expect(summary.httpErrors).toEqual({});
       expect(summary.firstMismatches).toEqual([]);
@@ -88,21 +111,42 @@ describe('network faults between the services and NATS / MongoDB (Toxiproxy)', (
     }
   });
 
-  it('when NATS is cut off for 10 s, then writes are still accepted and every replica converges once it is back', async () => {
-    const dropped = disconnects('orders');
-    await natsLink.disable();
+  it('when orders’ link to NATS is cut, then tickets keeps publishing through its own; when tickets’ is cut too, its events wait in its outbox; after 10 s everything converges, the order placed meanwhile included', async () => {
+    const held = (await api('POST', '/api/tickets', { title: 'held during the cut', price: 5 })).body;
+    await waitFor(async () => (await api('GET', `/api/orders/tickets/${held.id}`)).status === 200);
+    const [dropped, ticketsDropped] = [disconnects('orders'), disconnects('tickets')];
+    await links.orders.nats[0].disable();
     await waitFor(() => disconnects('orders') > dropped, { what: 'orders to lose its NATS connection' });
     const accepted: { id: string }[] = [];
-    try {
+    const write = async (prefix: string) => {
       for (let i = 0; i < 5; i++) {
-        const created = await api('POST', '/api/tickets', { title: `cut-${i}`, price: 5 });
+        const created = await api('POST', '/api/tickets', { title: `${prefix}-${i}`, price: 5 });
         expect(created.status).toBe(201);
-        expect((await api('PUT', `/api/tickets/${created.body.id}`, { title: `cut-${i}`, price: 10 })).status).toBe(200);
+        expect((await api('PUT', `/api/tickets/${created.body.id}`, { title: `${prefix}-${i}`, price: 10 })).status).toBe(200);
         accepted.push(created.body);
       }
+    };
+    let order: { id: string };
+    try {
+      await write('orders-cut');
+      // An order placed now is stored; its event waits in orders' outbox.
+      const placed = await api('POST', '/api/orders', { ticketId: held.id });
+      expect(placed.status).toBe(201);
+      order = placed.body;
+      // tickets' link is whole: its events leave the outbox for the stream meanwhile.
+      await waitFor(async () => (await ticketsOutbox()) === 0, { timeoutMs: 30_000, intervalMs: 250, what: 'tickets’ outbox to empty' });
+      expect((await api('GET', `/api/orders/tickets/${accepted[0].id}`)).status).toBe(404);
+      expect(disconnects('tickets')).toBe(ticketsDropped);
+
+      await links.tickets.nats[0].disable();
+      await waitFor(() => disconnects('tickets') > ticketsDropped, { what: 'tickets to lose its NATS connection' });
+      await write('both-cut');
+      expect(await ticketsOutbox()).toBeGreaterThan(0);
       await pause(10_000); // the partition lasts 10 s
+      expect(await ticketsOutbox()).toBeGreaterThan(0);
     } finally {
-      await natsLink.enable();
+      await links.tickets.nats[0].enable();
+      await links.orders.nats[0].enable();
     }
     await waitFor(
       async () => {
@@ -111,20 +155,27 @@ describe('network faults between the services and NATS / MongoDB (Toxiproxy)', (
       },
       { timeoutMs: 60_000, intervalMs: 250, what: 'replicas to converge after the partition' },
     );
+    await waitFor(async () => (await api('GET', `/api/tickets/${held.id}`)).body?.orderId === order.id, {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      what: 'tickets to reserve the ticket for the order placed during the cut',
+    });
   });
 
-  it('when MongoDB is cut off for 10 s, then requests get the JSON 503, and afterwards everything recovers', async () => {
+  it('when tickets’ link to MongoDB is cut for 10 s, then its requests get the JSON 503 while orders still answers, and afterwards everything recovers', async () => {
     const before = (await api('POST', '/api/tickets', { title: 'before db cut', price: 5 })).body;
-    await mongoLink.disable();
+    await waitFor(async () => (await api('GET', `/api/orders/tickets/${before.id}`)).status === 200);
+    await links.tickets.mongo.disable();
     try {
       const refused = await api('POST', '/api/tickets', { title: 'during db cut', price: 5 });
       expect(refused.status).toBe(503);
       expect(refused.body).toMatchObject({ errors: [{ message: expect.any(String) }] });
-      const read = await api('GET', `/api/orders/tickets/${before.id}`);
-      expect(read.status).toBe(503);
+      expect((await api('GET', `/api/tickets/${before.id}`)).status).toBe(503);
+      // orders' own link is whole.
+      expect((await api('GET', `/api/orders/tickets/${before.id}`)).status).toBe(200);
       await pause(10_000); // the partition lasts 10 s
     } finally {
-      await mongoLink.enable();
+      await links.tickets.mongo.enable();
     }
     const after = await waitFor(
       async () => {
@@ -139,5 +190,118 @@ describe('network faults between the services and NATS / MongoDB (Toxiproxy)', (
       what: 'the new ticket to replicate',
     });
     for (const copy of [...stack.tickets, ...stack.orders]) expect(copy.running).toBe(true);
+  });
+
+  it('when orders’ link to MongoDB is cut for 10 s while tickets keeps writing, then orders answers the JSON 503, and applies every event once the link is back', async () => {
+    await links.orders.mongo.disable();
+    const accepted: { id: string }[] = [];
+    try {
+      for (let i = 0; i < 5; i++) {
+        const created = await api('POST', '/api/tickets', { title: `orders-db-cut-${i}`, price: 5 });
+        expect(created.status).toBe(201);
+        accepted.push(created.body);
+      }
+      const refused = await api('GET', `/api/orders/tickets/${accepted[0].id}`);
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ errors: [{ message: expect.any(String) }] });
+      await pause(10_000); // the partition lasts 10 s
+    } finally {
+      await links.orders.mongo.enable();
+    }
+    await waitFor(
+      async () => {
+        const replicas = await Promise.all(accepted.map((t) => api('GET', `/api/orders/tickets/${t.id}`)));
+        return replicas.every((r) => r.status === 200 && r.body.version === 0);
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'replicas to converge after the partition' },
+    );
+    for (const copy of [...stack.tickets, ...stack.orders]) expect(copy.running).toBe(true);
+  });
+
+  it('when the MongoDB links are limited to 16 KB/s and their connections reset under writes in flight, then every acknowledged write is stored, every failure is a JSON 503 a retry gets through, and every stored event is published', async () => {
+    const answers: { method: string; status: number; body: any; retryAfter: string | null }[] = [];
+    const acknowledged: { id: string; version: number }[] = [];
+    let stop = false;
+    /** A client that retries a refused request until it gets through, as the 503 invites. */
+    const send = async (method: string, path: string, body: unknown): Promise<Answer> => {
+      for (;;) {
+        const answer = await api(method, path, body);
+        answers.push({ method, ...answer });
+        if (answer.status < 500) return answer;
+        await pause(100);
+      }
+    };
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const created = await send('POST', '/api/tickets', { title: `reset-${w}-${i}`, price: 5 });
+        expect(created.status).toBe(201);
+        acknowledged.push({ id: created.body.id, version: created.body.version });
+        for (const price of [10, 15]) {
+          const updated = await send('PUT', `/api/tickets/${created.body.id}`, { title: `reset-${w}-${i}`, price });
+          expect(updated.status).toBe(200);
+          acknowledged.push({ id: updated.body.id, version: updated.body.version });
+        }
+      }
+    };
+    const failures = () => answers.filter((a) => a.status >= 500).length;
+    const writers = Promise.all(Array.from({ length: 6 }, (_, w) => writer(w)));
+    writers.catch(() => undefined); // a writer's failure is reported where it is awaited, below
+    const limits = [
+      [links.tickets.mongo, await links.tickets.mongo.addToxic('bandwidth', { rate: 16 })] as const,
+      [links.orders.mongo, await links.orders.mongo.addToxic('bandwidth', { rate: 16 })] as const,
+    ];
+    try {
+      await waitFor(() => acknowledged.length >= 20, { timeoutMs: 60_000, intervalMs: 20, what: 'writes through the limited links' });
+      // tickets' connections reset as soon as data flows, until a write in flight has failed.
+      const reset = await links.tickets.mongo.addToxic('reset_peer', { timeout: 0 });
+      await waitFor(() => failures() > 0, { timeoutMs: 30_000, intervalMs: 10, what: 'a write to fail on the reset' });
+      await links.tickets.mongo.removeToxic(reset);
+      // orders' connections reset while it applies those events and answers reads.
+      const seen = acknowledged.length;
+      const ordersReset = await links.orders.mongo.addToxic('reset_peer', { timeout: 0 });
+      const refused = await waitFor(
+        async () => {
+          const read = await api('GET', `/api/orders/tickets/${acknowledged[0].id}`);
+          return read.status === 503 ? read : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 10, what: 'orders to answer 503 on the reset' },
+      );
+      expect(refused.body).toMatchObject({ errors: [{ message: expect.any(String) }] });
+      await links.orders.mongo.removeToxic(ordersReset);
+      await waitFor(() => acknowledged.length >= seen + 20, { timeoutMs: 60_000, intervalMs: 20, what: 'writes after the resets' });
+    } finally {
+      stop = true;
+      for (const [link, toxic] of limits) await link.removeToxic(toxic);
+    }
+    await writers;
+
+    // Each failure was the retryable answer: 503, JSON errors, Retry-After.
+    const failed = answers.filter((a) => a.status >= 500);
+    expect(failed.length).toBeGreaterThan(0);
+    for (const answer of failed) {
+      expect({ status: answer.status, retryAfter: answer.retryAfter, body: answer.body }).toEqual({
+        status: 503,
+        retryAfter: expect.any(String),
+        body: expect.objectContaining({ errors: [expect.objectContaining({ message: expect.any(String) })] }),
+      });
+    }
+    // Every acknowledged write is in tickets' database (at its version or a later retry's).
+    const database = new URL(stack.tickets[0].options.env.MONGO_URL!).pathname.slice(1);
+    const db = await mongoose.createConnection(databaseUrl(process.env.TEST_MONGO_URL!, database)).asPromise();
+    try {
+      const stored = new Map(
+        (
+          await db
+            .collection('tickets')
+            .find({}, { projection: { version: 1 } })
+            .toArray()
+        ).map((t) => [String(t._id), t.version as number]),
+      );
+      const lost = acknowledged.filter((a) => !((stored.get(a.id) ?? -1) >= a.version));
+      expect(lost).toEqual([]);
+    } finally {
+      await db.close();
+    }
+    // The cross-service check after this test: every stored event was published and applied.
   });
 });

@@ -3,8 +3,9 @@ import path from 'node:path';
 import fs from 'node:fs';
 import mongoose from 'mongoose';
 import { TEST_JWT_KEY, readDeadLetters, testToken, uniqueDatabaseName, waitFor } from '@ticketing/common/testing';
-import { JetStreamBus, type ListenerStats } from '@ticketing/common';
+import { ACTIVE_ORDER_STATUSES, JetStreamBus, type ListenerStats } from '@ticketing/common';
 import { startStack, type Stack, type StackOptions } from '../stack/stack';
+import { reservationMismatches } from './reservations';
 
 /**
  * A whole stack of real processes for an end-to-end test: its own nats-server, the run's shared
@@ -29,11 +30,20 @@ export async function listenerStats(copy: { json<T>(p: string): Promise<T> }): P
   return stats.listeners;
 }
 
+/** What the cross-service check found once settled, for a test to say what it covered. */
+export interface CrossServiceState {
+  tickets: number;
+  /** Tickets reserved in tickets (each by the active order in orders that holds it). */
+  reserved: number;
+}
+
 /**
- * Every ticket's version in tickets equals its replica's in orders, no event waits in any outbox,
- * and the dead-letter stream is empty. Read from the databases and the stream themselves.
+ * Every ticket's version in tickets equals its replica's in orders; every ticket reserved in
+ * tickets is held by an active order for it in orders, every active order's ticket is reserved by
+ * it, and no ticket is held by two active orders; no event waits in any outbox; the dead-letter
+ * stream is empty. Read from the databases and the stream themselves.
  */
-export async function crossServiceCheck(stack: Stack & { natsCluster?: Stack['natsCluster'] }): Promise<void> {
+export async function crossServiceCheck(stack: Stack & { natsCluster?: Stack['natsCluster'] }): Promise<CrossServiceState> {
   const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
   const ordersDb = await mongoose.createConnection(stack.orders[0].options.env.MONGO_URL!).asPromise();
   // On the cluster, as its admin user (the services' users may not read the other's stream).
@@ -52,10 +62,10 @@ export async function crossServiceCheck(stack: Stack & { natsCluster?: Stack['na
   );
   try {
     const state = async () => {
-      const [tickets, replicas, ticketOutboxes, orderOutboxes] = await Promise.all([
+      const [tickets, replicas, ticketOutboxes, orderOutboxes, activeOrders] = await Promise.all([
         ticketsDb
           .collection('tickets')
-          .find({}, { projection: { version: 1 } })
+          .find({}, { projection: { version: 1, orderId: 1 } })
           .toArray(),
         ordersDb
           .collection('tickets')
@@ -63,23 +73,49 @@ export async function crossServiceCheck(stack: Stack & { natsCluster?: Stack['na
           .toArray(),
         ticketsDb.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } }),
         ordersDb.collection('orders').countDocuments({ 'outbox.0': { $exists: true } }),
+        ordersDb
+          .collection('orders')
+          .find({ status: { $in: [...ACTIVE_ORDER_STATUSES] } }, { projection: { ticket: 1 } })
+          .toArray(),
       ]);
       const replicaVersion = new Map(replicas.map((r) => [String(r._id), r.version as number]));
       const differing = tickets.filter((t) => replicaVersion.get(String(t._id)) !== t.version).map((t) => String(t._id));
-      return { tickets: tickets.length, differing: differing.slice(0, 5), ticketOutboxes, orderOutboxes };
+      const { heldTwice, reservedWithoutOrder, orderedNotReserved } = reservationMismatches(
+        tickets,
+        activeOrders.map((o) => ({ _id: o._id, ticket: o.ticket as unknown })),
+      );
+      return {
+        tickets: tickets.length,
+        reserved: tickets.filter((t) => t.orderId).length,
+        differing: differing.slice(0, 5),
+        heldTwice: heldTwice.slice(0, 5),
+        reservedWithoutOrder: reservedWithoutOrder.slice(0, 5),
+        orderedNotReserved: orderedNotReserved.slice(0, 5),
+        ticketOutboxes,
+        orderOutboxes,
+      };
+    };
+    const clean = {
+      differing: [],
+      heldTwice: [],
+      reservedWithoutOrder: [],
+      orderedNotReserved: [],
+      ticketOutboxes: 0,
+      orderOutboxes: 0,
     };
     // The outbox removes published events a little after publishing them: poll until settled.
     await waitFor(
       async () => {
         const s = await state();
-        return s.differing.length === 0 && s.ticketOutboxes === 0 && s.orderOutboxes === 0;
+        return Object.entries(clean).every(([key, value]) => JSON.stringify(s[key as keyof typeof s]) === JSON.stringify(value));
       },
-      { timeoutMs: 60_000, intervalMs: 250, what: 'versions to match and outboxes to empty' },
-    );
+      { timeoutMs: 60_000, intervalMs: 250, what: 'versions and reservations to match and outboxes to empty' },
+    ).catch(() => undefined); // the assertion below says what still differs
     const settled = await state();
     expect(settled.tickets).toBeGreaterThan(0);
-    expect(settled).toMatchObject({ differing: [], ticketOutboxes: 0, orderOutboxes: 0 });
+    expect(settled).toMatchObject(clean);
     expect(await waitFor(() => readDeadLetters(admin), { timeoutMs: 30_000, intervalMs: 500, what: 'the dead letters' })).toEqual([]);
+    return { tickets: settled.tickets, reserved: settled.reserved };
   } finally {
     await admin.close();
     await ticketsDb.close();

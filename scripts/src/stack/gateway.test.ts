@@ -1,5 +1,7 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { rawExchange, waitFor } from '@ticketing/common/testing';
 import { createGateway } from './gateway';
 
 /**
@@ -150,6 +152,248 @@ describe('the gateway with the web app behind the empty prefix', () => {
         server.closeAllConnections();
         await new Promise((r) => server.close(r));
       }
+    }
+  });
+});
+
+describe('the gateway when clients go away or upstreams break mid-answer (real sockets)', () => {
+  let upstream: http.Server;
+  let gateway: http.Server;
+  let port: number;
+  const received = { started: 0, abandoned: 0 };
+
+  beforeEach(async () => {
+    received.started = 0;
+    received.abandoned = 0;
+    // Reads whole bodies before answering, as the services do; Node's own limits on this server
+    // are minutes, so only the gateway can free what a stalled upload holds.
+    upstream = http.createServer((req, res) => {
+      received.started++;
+      req.on('close', () => {
+        if (!req.complete) received.abandoned++;
+      });
+      if (req.url === '/api/tickets/broken') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"partial":');
+        setTimeout(() => res.socket?.destroy(), 50);
+        return;
+      }
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gateway = createGateway([{ prefix: '/api/tickets', upstreams: () => [upstreamUrl] }], {
+      maxSockets: 2,
+      timeouts: { headersMs: 2000, requestMs: 20_000, inactivityMs: 1000 },
+    });
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    port = (gateway.address() as AddressInfo).port;
+  });
+  afterEach(async () => {
+    gateway.closeAllConnections();
+    upstream.closeAllConnections();
+    await new Promise((r) => gateway.close(r));
+    await new Promise((r) => upstream.close(r));
+  });
+
+  it('when more uploads than the upstream pool holds stall and their clients leave, then a read through the gateway is still answered', async () => {
+    const stalled = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const socket = net.connect(port, '127.0.0.1');
+        await once(socket, 'connect');
+        socket.on('error', () => undefined);
+        socket.write(
+          'POST /api/tickets HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n',
+        );
+        return socket;
+      }),
+    );
+    await waitFor(() => received.started === 2, { what: 'the two pooled connections to be taken by stalled uploads' });
+    for (const socket of stalled) socket.destroy();
+    // Generous bound, not a timing check: before the fix this read waited for minutes.
+    const res = await fetch(`http://127.0.0.1:${port}/api/tickets`, { signal: AbortSignal.timeout(15_000) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    await waitFor(() => received.abandoned === 2, { what: 'the upstream requests of the clients that left to be aborted' });
+  }, 30_000);
+
+  it('when a body stops arriving, then the client gets a JSON 408 and the upstream request is aborted', async () => {
+    const socket = net.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    let answer = '';
+    let closed = false;
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('close', () => (closed = true));
+    socket.on('error', () => undefined);
+    socket.write(
+      'POST /api/tickets HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n',
+    );
+    await waitFor(() => closed, { what: 'the gateway to close the stalled upload', timeoutMs: 15_000 });
+    const [head, body] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1.1 408 /);
+    expect(head.toLowerCase()).toContain('content-type: application/json');
+    expect(JSON.parse(body)).toEqual({ code: 'timeout', errors: [{ message: expect.any(String) }] });
+    await waitFor(() => received.abandoned === 1, { what: 'the upstream request to be aborted' });
+  }, 30_000);
+
+  it('when the upstream breaks off an answer it has started, then the client’s answer is broken off too, not left open', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/tickets/broken`, { signal: AbortSignal.timeout(15_000) });
+    expect(res.status).toBe(200);
+    const error = await res.text().then(
+      () => new Error('the cut-off answer was read as complete'),
+      (err: Error) => err,
+    );
+    expect(error.name).not.toMatch(/TimeoutError|AbortError/); // left open, it would only end at the bound
+    expect(error.message).toMatch(/terminated|aborted|socket/i);
+  }, 30_000);
+});
+
+describe('the gateway’s own answers (raw sockets)', () => {
+  let gateway: http.Server;
+  let port: number;
+  let deadUpstream: string;
+  beforeAll(async () => {
+    // An address where nothing listens: a copy that died.
+    const closed = net.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+    deadUpstream = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    gateway = createGateway([
+      { prefix: '/api/tickets', upstreams: () => [] },
+      { prefix: '/api/orders', upstreams: () => [deadUpstream] },
+    ]);
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    port = (gateway.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    gateway.closeAllConnections();
+    await new Promise((r) => gateway.close(r));
+  });
+  const jsonError = (code: string) => ({ code, errors: [{ message: expect.any(String) }] });
+  const close = 'Host: localhost\r\nConnection: close\r\n\r\n';
+
+  it.each([
+    ['no route takes the path', 404, 'not_found', `GET /elsewhere HTTP/1.1\r\n${close}`],
+    ['no copy of the service runs', 503, 'unavailable', `GET /api/tickets HTTP/1.1\r\n${close}`],
+    ['the copy cannot be reached', 502, 'bad_gateway', `POST /api/orders HTTP/1.1\r\nContent-Length: 2\r\n${close}{}`],
+    ['the headers are too large', 431, 'headers_too_large', `GET /api/tickets HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n${close}`],
+    ['the method is unknown', 501, 'not_implemented', `BREW /api/tickets HTTP/1.1\r\n${close}`],
+    ['the request line is malformed', 400, 'bad_request', `GET /api/tickets HTTX/1.1\r\n${close}`],
+  ] as const)('when %s, then the answer is %i with the JSON error shape', async (_what, status, code, request) => {
+    const errors = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const answer = await rawExchange(port, request);
+      expect({ status: answer.status, json: answer.json }).toEqual({ status, json: jsonError(code) });
+      expect(answer.head).toContain('content-type: application/json');
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
+
+describe('the gateway’s routing of paths that try to leave /api (raw sockets: fetch would normalise them first)', () => {
+  const served: Record<string, string[]> = { tickets: [], orders: [], web: [] };
+  const servers: http.Server[] = [];
+  let withWeb: http.Server;
+  let apiOnly: http.Server;
+  beforeAll(async () => {
+    const urls: Record<string, string> = {};
+    for (const name of Object.keys(served)) {
+      const server = http.createServer((req, res) => {
+        served[name].push(req.url ?? '');
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ name, url: req.url }));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      servers.push(server);
+      urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+    const api = [
+      { prefix: '/api/tickets', upstreams: () => [urls.tickets] },
+      { prefix: '/api/orders', upstreams: () => [urls.orders] },
+    ];
+    withWeb = createGateway([...api, { prefix: '', upstreams: () => [urls.web] }]);
+    apiOnly = createGateway(api);
+    for (const gateway of [withWeb, apiOnly]) await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+  });
+  afterAll(async () => {
+    for (const server of [withWeb, apiOnly, ...servers]) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+  const get = (gateway: http.Server, target: string) =>
+    rawExchange((gateway.address() as AddressInfo).port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+
+  it.each([
+    ['/api/orders/../../internal/stats', 'web', '/internal/stats'],
+    ['/api/tickets/%2e%2e/%2e%2e/internal/stats', 'web', '/internal/stats'],
+    ['/api/tickets/%2E%2e/.%2E/metrics', 'web', '/metrics'],
+    ['/api/orders/%2e%2e/tickets/1', 'tickets', '/api/tickets/1'],
+    ['/api/orders/./x/../1?y=../z', 'orders', '/api/orders/1?y=../z'],
+    ['/api/tickets/%252e%252e/%252e%252e/internal/stats', 'tickets', '/api/tickets/%252e%252e/%252e%252e/internal/stats'],
+  ])('%s is decided and forwarded on its normalised path: %s gets %s', async (target, name, url) => {
+    const answer = await get(withWeb, target);
+    expect({ status: answer.status, json: answer.json }).toEqual({ status: 200, json: { name, url } });
+  });
+
+  it.each([
+    '/api/tickets/..%2f..%2finternal/stats',
+    '/api/tickets/..%2F..%2Finternal/stats',
+    '/api/tickets/..\\..\\internal/stats',
+    '/api/orders/..%5c..%5cinternal/stats',
+  ])('%s (an encoded slash or a backslash) is refused with 400', async (target) => {
+    const answer = await get(withWeb, target);
+    expect({ status: answer.status, json: answer.json }).toEqual({
+      status: 400,
+      json: { code: 'bad_request', errors: [{ message: expect.any(String) }] },
+    });
+  });
+
+  it('without a web route, a path that leaves /api after normalisation is 404', async () => {
+    for (const target of ['/api/orders/../../internal/stats', '/api/tickets/%2e%2e/%2e%2e/metrics']) {
+      const answer = await get(apiOnly, target);
+      expect({ target, status: answer.status, json: answer.json }).toEqual({
+        target,
+        status: 404,
+        json: { code: 'not_found', errors: [{ message: expect.any(String) }] },
+      });
+    }
+  });
+
+  it('after all of the above, no service was asked for anything outside its /api prefix', () => {
+    expect(served.tickets.length + served.orders.length).toBeGreaterThan(0);
+    for (const name of ['tickets', 'orders']) expect(served[name].filter((u) => !u.startsWith(`/api/${name}`))).toEqual([]);
+  });
+});
+
+describe('the gateway and X-Forwarded-For (real HTTP servers)', () => {
+  it('when a client sends its own X-Forwarded-For, then the gateway adds the address it saw last, the one a service trusting one hop keys on', async () => {
+    const seen: (string | undefined)[] = [];
+    const upstream = http.createServer((req, res) => {
+      seen.push(req.headers['x-forwarded-for'] as string | undefined);
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const gateway = createGateway([
+      { prefix: '/api/tickets', upstreams: () => [`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`] },
+    ]);
+    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', () => r()));
+    try {
+      const base = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      expect((await fetch(`${base}/api/tickets`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200);
+      expect((await fetch(`${base}/api/tickets`)).status).toBe(200);
+      expect(seen).toEqual(['203.0.113.9, 127.0.0.1', '127.0.0.1']);
+    } finally {
+      gateway.closeAllConnections();
+      upstream.closeAllConnections();
+      await new Promise((r) => gateway.close(r));
+      await new Promise((r) => upstream.close(r));
     }
   });
 });

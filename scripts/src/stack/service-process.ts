@@ -42,7 +42,8 @@ export class ServiceProcess {
       stdio = ['ignore', fd, fd];
     }
     const child = spawn(process.execPath, [entry], {
-      env: { ...process.env, ...env, PORT: String(port), NATS_CLIENT_NAME: name },
+      // HOST: the address `url` names and no other; an inherited HOST must not open it to the network.
+      env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), NATS_CLIENT_NAME: name },
       stdio,
     });
     this.child = child;

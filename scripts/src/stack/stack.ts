@@ -33,6 +33,13 @@ export interface StackOptions {
   /** Use these instead of starting servers. */
   mongoUrl?: string;
   natsUrl?: string;
+  /** A running cluster to use (its users, its replicas) instead of starting one; left running. */
+  natsCluster?: NatsClusterHandle;
+  /**
+   * Per service, the NATS and MongoDB servers it is given instead of the stack's: its own links,
+   * e.g. through fault proxies that hit one service only.
+   */
+  links?: Partial<Record<'tickets' | 'orders', { natsUrl?: string; mongoUrl?: string }>>;
   jwtKey: string;
   /** Keeps data between runs (the start command); a temp dir otherwise. */
   dataDir?: string;
@@ -74,13 +81,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const root = repoRoot();
   const dataDir = options.dataDir;
   const eventBus = options.eventBus ?? 'jetstream';
-  const clustered = !options.natsUrl && options.natsNodes !== undefined;
-  if (clustered && eventBus !== 'jetstream')
+  const clustered = !options.natsUrl && !options.natsCluster && options.natsNodes !== undefined;
+  if ((clustered || options.natsCluster) && eventBus !== 'jetstream')
     throw new Error('a NATS cluster (natsNodes) runs JetStream: it does not go with nats-streaming');
-  const natsCluster = clustered
+  const ownCluster = clustered
     ? await startNatsCluster({ nodes: options.natsNodes ?? 1, dataDir: dataDir && path.join(dataDir, `nats-${options.natsNodes}-nodes`) })
     : undefined;
-  const nats = options.natsUrl || clustered ? undefined : await startEventServer(eventBus, dataDir);
+  const natsCluster = ownCluster ?? options.natsCluster;
+  const nats = options.natsUrl || natsCluster ? undefined : await startEventServer(eventBus, dataDir);
   const stan = nats && 'monitorUrl' in nats ? (nats as StanServerHandle) : undefined;
   const mongo = options.mongoUrl ? undefined : await startMongoServer({ dataDir: dataDir && path.join(dataDir, 'mongo') });
   const natsUrl = options.natsUrl ?? natsCluster?.url ?? nats!.url;
@@ -99,8 +107,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: await freePort(),
       log: options.logDir === 'inherit' ? 'inherit' : path.join(options.logDir, `${service}-${index}.log`),
       env: {
-        MONGO_URL: databaseUrl(mongoServer, `${prefix}${service}`),
-        NATS_URL: natsUrl,
+        MONGO_URL: databaseUrl(options.links?.[service]?.mongoUrl ?? mongoServer, `${prefix}${service}`),
+        NATS_URL: options.links?.[service]?.natsUrl ?? natsUrl,
         JWT_KEY: options.jwtKey,
         EVENT_BUS: eventBus,
         ...(eventBus === 'nats-streaming'
@@ -121,7 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   });
   const all = [...tickets, ...orders, web];
   const stopServers = async () => {
-    await natsCluster?.stop();
+    await ownCluster?.stop();
     await nats?.stop();
     await mongo?.stop();
   };
@@ -163,7 +171,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await stopServers();
       if (!dataDir) {
         await nats?.destroy();
-        await natsCluster?.destroy();
+        await ownCluster?.destroy();
         await mongo?.destroy();
       }
     },

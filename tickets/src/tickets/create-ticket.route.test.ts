@@ -1,11 +1,13 @@
 import request from 'supertest';
 import { Subjects } from '@ticketing/common';
-import { authHeader, testToken } from '@ticketing/common/testing';
+import { authHeader, craftedToken, testToken } from '@ticketing/common/testing';
 import { useHarness } from '../test-kit/harness';
 import { ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents } from '../test-kit/events';
 import { Ticket } from './ticket.model';
 import { ticketView } from './ticket-view';
+
+const now = () => Math.floor(Date.now() / 1000);
 
 describe('POST /api/tickets', () => {
   const t = useHarness();
@@ -54,6 +56,23 @@ describe('POST /api/tickets', () => {
   });
 
   it.each([
+    ['has no exp', { id: 'seller-1', email: 's@x.dev' }, {}],
+    ['lives 30 days', { id: 'seller-1', email: 's@x.dev', exp: now() + 30 * 24 * 3600 }, {}],
+    ['has a crit header', { id: 'seller-1', email: 's@x.dev', exp: now() + 600 }, { crit: ['ext'], ext: 1 }],
+  ])('when the correctly signed token %s, then it is 401 with the error shape and nothing is stored', async (_case, payload, header) => {
+    const before = await Ticket.countDocuments();
+    const res = await create(ticketBody(), craftedToken(payload, header));
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ code: 'unauthorized', errors: [{ message: 'Not signed in' }] });
+    expect(await Ticket.countDocuments()).toBe(before);
+  });
+
+  it('when a token made the same way is valid (exp within the maximum, no crit), then it is 201', async () => {
+    const res = await create(ticketBody(), craftedToken({ id: 'seller-1', email: 's@x.dev', iat: now(), exp: now() + 600 }));
+    expect(res.status).toBe(201);
+  });
+
+  it.each([
     ['a missing title', { title: undefined }, 'title', 'Title is required'],
     ['a blank title', { title: '   ' }, 'title', 'Title is required'],
     ['a title that is not a string', { title: 42 }, 'title', 'Title must be a string'],
@@ -86,6 +105,57 @@ describe('POST /api/tickets', () => {
       .send(`{"title":"Concert","price":${literal}}`);
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ field: 'price', message }]);
+  });
+
+  describe('titles that are not text', () => {
+    /** The body as raw JSON, so that escapes such as \uD800 reach the parser as a client sent them. */
+    const createRaw = (escapedTitle: string) =>
+      request(t.app)
+        .post('/api/tickets')
+        .set(authHeader(testToken()))
+        .set('Content-Type', 'application/json')
+        .send(`{"title":"${escapedTitle}","price":10}`);
+
+    it.each([
+      ['a lone high surrogate', String.raw`Concert \uD800`],
+      ['a lone low surrogate', String.raw`\uDC00Concert`],
+      ['a pair in the wrong order', String.raw`Concert \uDE00\uD83D`],
+    ])(
+      'when the title has %s, then it is 400 naming title and nothing is stored (it would be stored as U+FFFD)',
+      async (_case, escaped) => {
+        const before = await Ticket.countDocuments();
+        const res = await createRaw(escaped);
+        expect(res.status).toBe(400);
+        expect(res.body.errors).toEqual([{ field: 'title', message: 'Title must be valid Unicode text (it has a lone surrogate)' }]);
+        expect(await Ticket.countDocuments()).toBe(before);
+      },
+    );
+
+    it.each([
+      ['a zero-width space', String.raw`\u200B`],
+      ['joiners and a word joiner', String.raw`\u200C\u200D\u2060`],
+      ['a byte order mark and a zero-width space', String.raw`\uFEFF\u200B`],
+      ['bidi marks among spaces', String.raw` \u200E \u202E\u2066 `],
+      ['a soft hyphen and a Hangul filler', String.raw`\u00AD\u3164`],
+      ['a tag character and a variation selector', String.raw`\uDB40\uDC20\uFE0F`],
+      ['control characters', String.raw`\u0007\u001B`],
+    ])(
+      'when the title is made only of invisible characters (%s), then it is 400 naming title and nothing is stored',
+      async (_case, escaped) => {
+        const before = await Ticket.countDocuments();
+        const res = await createRaw(escaped);
+        expect(res.status).toBe(400);
+        expect(res.body.errors).toEqual([{ field: 'title', message: 'Title must have a visible character' }]);
+        expect(await Ticket.countDocuments()).toBe(before);
+      },
+    );
+
+    it('when the title has an emoji (a surrogate pair) and a zero-width joiner between visible characters, then what is answered is what is stored', async () => {
+      const res = await createRaw(String.raw`\uD83C\uDFAB Concert\u200Dn \uD83D\uDC68\u200D\uD83D\uDC69`);
+      expect(res.status).toBe(201);
+      expect(res.body.title).toBe('🎫 Concert\u200Dn 👨\u200D👩');
+      expect((await Ticket.findById(res.body.id).orFail()).title).toBe(res.body.title);
+    });
   });
 
   it('when both fields are wrong, then the 400 names both', async () => {

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import { matchedData, query } from 'express-validator';
-import { isObjectIdString, TICKET_LIMITS, ValidationError, validateRequest } from '@ticketing/common';
+import { isObjectIdString, TICKET_LIMITS, ValidationError, validateRequest, type ListingGate } from '@ticketing/common';
 import { Ticket } from './ticket.model';
 import { ticketView } from './ticket-view';
 
@@ -25,16 +25,23 @@ const listRules = [
     .withMessage('cursor must be a nextCursor value from a previous page'),
 ];
 
-/** Free (unreserved) tickets, newest first, one page at a time: `nextCursor` fetches the next. */
-export function listTicketsRouter(): Router {
+/**
+ * Free (unreserved) tickets, newest first, one page at a time: `nextCursor` fetches the next.
+ * The query takes its turn at `listings`, so a burst of listings waits or gets 503 rather than
+ * making every other request wait for the database.
+ */
+export function listTicketsRouter(listings: ListingGate): Router {
   const router = Router();
   router.get('/api/tickets', onlyQueryParams(['limit', 'cursor']), ...listRules, validateRequest, async (req, res) => {
     const { limit = DEFAULT_PAGE_SIZE, cursor } = matchedData<{ limit?: number; cursor?: string }>(req, { locations: ['query'] });
     // ObjectIds grow with creation time, so `_id` gives "newest first" and a stable cursor at once.
-    const page = await Ticket.find({ orderId: null, ...(cursor ? { _id: { $lt: cursor } } : {}) })
-      .select('-outbox')
-      .sort({ _id: -1 })
-      .limit(limit + 1);
+    const page = await listings.run(() =>
+      Ticket.find({ orderId: null, ...(cursor ? { _id: { $lt: cursor } } : {}) })
+        .select('-outbox')
+        .sort({ _id: -1 })
+        .limit(limit + 1)
+        .exec(),
+    );
     const tickets = page.slice(0, limit);
     res.json({ tickets: tickets.map(ticketView), nextCursor: page.length > limit ? tickets[tickets.length - 1].id : null });
   });

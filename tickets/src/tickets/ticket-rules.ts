@@ -1,9 +1,13 @@
 import { body, type ValidationChain } from 'express-validator';
-import { TICKET_LIMITS } from '@ticketing/common';
+import { TICKET_LIMITS, VISIBLE_CHARACTER } from '@ticketing/common';
 
 /** The limits are the OpenAPI document's (`common/src/api/tickets-api.ts`): one value for both. */
 export const MAX_TITLE_LENGTH = TICKET_LIMITS.maxTitleLength;
 export const MAX_PRICE = TICKET_LIMITS.maxPrice;
+
+/** A UTF-16 surrogate on its own (with the `u` flag a pair is one character, not Cs). */
+const LONE_SURROGATE = /\p{Cs}/u;
+const VISIBLE = new RegExp(VISIBLE_CHARACTER, 'u');
 
 export const hasAtMostTwoDecimals = (value: number) => Math.round(value * 100) / 100 === value;
 
@@ -23,7 +27,12 @@ export const ticketBodyRules: ValidationChain[] = [
     .custom((value: unknown) => {
       if (value === undefined || value === null) refuse('Title is required');
       if (typeof value !== 'string') refuse('Title must be a string');
-      if ((value as string).trim() === '') refuse('Title is required');
+      const title = value as string;
+      if (title.trim() === '') refuse('Title is required');
+      // JSON may escape a lone surrogate (\uD800); stored as UTF-8 it would come back as U+FFFD,
+      // so the 201 would show a title other than the one kept.
+      if (LONE_SURROGATE.test(title)) refuse('Title must be valid Unicode text (it has a lone surrogate)');
+      if (!VISIBLE.test(title)) refuse('Title must have a visible character');
       return true;
     })
     .bail()

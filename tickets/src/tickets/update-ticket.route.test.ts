@@ -81,6 +81,24 @@ describe('PUT /api/tickets/:id', () => {
     await expectUnchanged(ticket.id);
   });
 
+  it.each([
+    ['a lone surrogate', String.raw`Concert \uD800`, 'Title must be valid Unicode text (it has a lone surrogate)'],
+    ['only a zero-width space', String.raw`\u200B`, 'Title must have a visible character'],
+  ])(
+    'when the new title has %s (as a JSON escape), then it is 400 naming title and the ticket is unchanged',
+    async (_case, escaped, message) => {
+      const ticket = await givenTicket();
+      const res = await request(t.app)
+        .put(`/api/tickets/${ticket.id}`)
+        .set(authHeader(ownerToken))
+        .set('Content-Type', 'application/json')
+        .send(`{"title":"${escaped}","price":20}`);
+      expect(res.status).toBe(400);
+      expect(res.body.errors).toEqual([{ field: 'title', message }]);
+      await expectUnchanged(ticket.id);
+    },
+  );
+
   it('when the ticket is reserved by an order, then it is 400 with a clear message and nothing changes', async () => {
     const ticket = await givenTicket();
     const orderId = newId();

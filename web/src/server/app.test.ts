@@ -57,6 +57,16 @@ describe('the web app server', () => {
     expect(again.body.user.id).toBe(session?.user.id);
   });
 
+  it('when tokens may live less than a development session (JWT_MAX_LIFETIME_SECONDS), then the session lasts only that long and is accepted', async () => {
+    const short = createWebApp({ jwtKey: KEY, devSignIn: true, publicDir, logger: silentLogger, maxTokenLifetimeSeconds: 3600 });
+    const res = await request(short).post('/auth/dev-sign-in').send({ email: 'ann@x.dev' });
+    const cookie = sessionCookie(res)!;
+    expect(cookie).toMatch(/; Max-Age=3600;/);
+    const value = cookie.split(';')[0].slice('session='.length);
+    const who = await request(short).get('/auth/session').set('Cookie', `session=${value}`);
+    expect(who.body.user).toEqual(res.body.user);
+  });
+
   it('when the request came over https through the proxy, then the cookie is Secure', async () => {
     const res = await request(app(true)).post('/auth/dev-sign-in').set('X-Forwarded-Proto', 'https').send({ email: 'a@x.dev' });
     expect(sessionCookie(res)).toMatch(/; Secure/);

@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type Express } from 'express';
 import { body, matchedData } from 'express-validator';
-import { createServiceApp, encodeSessionCookie, ForbiddenError, signToken, validateRequest, type Logger } from '@ticketing/common';
+import {
+  createServiceApp,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  encodeSessionCookie,
+  ForbiddenError,
+  signToken,
+  validateRequest,
+  type Logger,
+} from '@ticketing/common';
 
 /** How long a development session lasts. */
 export const DEV_SESSION_SECONDS = 8 * 3600;
 
 export interface WebAppOptions {
   jwtKey: string;
+  /** The longest lifetime a token may declare (JWT_MAX_LIFETIME_SECONDS); 24 h if not given. */
+  maxTokenLifetimeSeconds?: number;
   /** Off unless configured: then `POST /auth/dev-sign-in` is refused with 403. */
   devSignIn: boolean;
   /** The built browser app (index.html, app.js, style.css). */
@@ -60,13 +70,15 @@ export function createWebApp(options: WebAppOptions): Express {
       // one email, one user id, every time: sign in again and the tickets are still yours
       const id = createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 24);
       const user = { id, email };
-      const token = signToken(user, options.jwtKey, DEV_SESSION_SECONDS);
+      // never longer than the services accept, or the session would be refused from the start
+      const seconds = Math.min(DEV_SESSION_SECONDS, options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS);
+      const token = signToken(user, options.jwtKey, seconds);
       res.cookie('session', encodeSessionCookie(token), {
         httpOnly: true,
         sameSite: 'lax',
         secure: req.secure,
         path: '/',
-        maxAge: DEV_SESSION_SECONDS * 1000,
+        maxAge: seconds * 1000,
         // cookie-session's format as it is: base64 needs no escaping in a cookie
         encode: String,
       });
@@ -84,6 +96,7 @@ export function createWebApp(options: WebAppOptions): Express {
   return createServiceApp({
     logger: options.logger,
     jwtKey: options.jwtKey,
+    maxTokenLifetimeSeconds: options.maxTokenLifetimeSeconds,
     readiness: {},
     stats: () => ({ devSignIn: options.devSignIn }),
     routers: [auth, files],

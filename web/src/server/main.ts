@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createLogger, loadConfigOrExit, serveHttp } from '@ticketing/common';
+import { createLogger, httpTimeoutsOf, loadConfigOrExit, serveHttp } from '@ticketing/common';
 import { loadConfig } from './config';
 import { createWebApp } from './app';
 
@@ -12,13 +12,14 @@ const logger = createLogger({ service: 'web' }, config.LOG_LEVEL);
 async function main() {
   const app = createWebApp({
     jwtKey: config.JWT_KEY,
+    maxTokenLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     devSignIn: config.DEV_SIGN_IN,
     publicDir: path.join(__dirname, '..', 'public'),
     logger,
     trustProxyHops: config.TRUST_PROXY_HOPS,
   });
-  const http = await serveHttp(app, config.PORT);
-  logger.info('web: listening', { port: config.PORT, devSignIn: config.DEV_SIGN_IN });
+  const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
+  logger.info('web: listening', { host: config.HOST, port: config.PORT, devSignIn: config.DEV_SIGN_IN });
   const stop = () => {
     setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
     void http.close().then(() => process.exit(0));

@@ -1,0 +1,109 @@
+import mongoose from 'mongoose';
+import { DEFAULT_STREAM, durableName, JetStreamBus, Subjects } from '@ticketing/common';
+
+/**
+ * orders' queue group (orders/src/queue-group.ts), which names its durable consumers; the NATS
+ * permissions in infra/k8s/nats.yaml name them too, so it never changes.
+ */
+const ORDERS_GROUP = 'orders-service';
+const REPLICATED_SUBJECTS = [Subjects.TicketCreated, Subjects.TicketUpdated];
+/** Records per bulk write (the stand-in is slow with long commands, see common/src/outbox). */
+const BATCH = 200;
+
+export interface RebuildOptions {
+  /** tickets' database (the owner), e.g. mongodb://tickets-mongo:27017/tickets. */
+  ticketsMongoUrl: string;
+  /** orders' database (the replica), e.g. mongodb://orders-mongo:27017/orders. */
+  ordersMongoUrl: string;
+  natsUrl: string;
+  /** A NATS user allowed to delete orders' consumers (admin), where the server has users. */
+  natsUser?: string;
+  natsPassword?: string;
+}
+
+export interface RebuildResult {
+  /** orders' durable consumers that were deleted (they start afresh from the stream's first event). */
+  consumersDeleted: string[];
+  /** Tickets in the owner's database. */
+  tickets: number;
+  /** Replicas written from the owner (missing, or older than the owner's version). */
+  written: number;
+}
+
+/**
+ * Rebuilds orders' ticket replica from a snapshot of the owner (docs/kubernetes.md, "Stream
+ * limits"): for a consumer that fell further behind than the stream keeps, and refuses to start.
+ * Run it while orders is stopped:
+ * 1. delete orders' durable consumers of ticket events, so that they start again at the stream's
+ *    first event (a consumer that never received anything is not refused);
+ * 2. copy every ticket of tickets' database into the replica, each only over an older version.
+ * When orders starts, it replays what the stream still holds on top; the versions make every
+ * event already in the snapshot a duplicate and apply the newer ones, so writes made meanwhile are
+ * not lost. Running it twice changes nothing the second time.
+ */
+export async function rebuildTicketReplica(options: RebuildOptions): Promise<RebuildResult> {
+  const bus = await JetStreamBus.connect({
+    servers: options.natsUrl,
+    name: 'rebuild-replica',
+    user: options.natsUser,
+    pass: options.natsPassword,
+  });
+  const consumersDeleted: string[] = [];
+  try {
+    for (const subject of REPLICATED_SUBJECTS) {
+      const name = durableName(ORDERS_GROUP, subject);
+      const deleted = await bus.manager.consumers.delete(DEFAULT_STREAM, name).catch((err: unknown) => {
+        if (/consumer not found/i.test(String(err))) return false;
+        throw err;
+      });
+      if (deleted) consumersDeleted.push(name);
+    }
+  } finally {
+    await bus.close();
+  }
+
+  const owner = await mongoose.createConnection(options.ticketsMongoUrl).asPromise();
+  const replica = await mongoose.createConnection(options.ordersMongoUrl).asPromise();
+  let tickets = 0;
+  let written = 0;
+  try {
+    const copy = async (batch: { _id: unknown; title: unknown; price: unknown; version: number }[]) => {
+      if (batch.length === 0) return;
+      const replicatedAt = new Date();
+      // Only over an older version; a replica already at that version or newer matches nothing,
+      // and its upsert then collides on _id (E11000), which is the "leave it" answer.
+      const result = await replica
+        .collection('tickets')
+        .bulkWrite(
+          batch.map((t) => ({
+            updateOne: {
+              filter: { _id: t._id, version: { $lt: t.version } },
+              update: { $set: { title: t.title, price: t.price, version: t.version, replicatedAt } },
+              upsert: true,
+            },
+          })) as Parameters<mongoose.mongo.Collection['bulkWrite']>[0],
+          { ordered: false },
+        )
+        .catch((err: { code?: number; writeErrors?: { code: number }[]; result?: mongoose.mongo.BulkWriteResult }) => {
+          const errors = err.writeErrors ?? [];
+          if (errors.length === 0 || errors.some((e) => e.code !== 11000) || !err.result) throw err;
+          return err.result;
+        });
+      written += result.modifiedCount + result.upsertedCount;
+    };
+    let batch: { _id: unknown; title: unknown; price: unknown; version: number }[] = [];
+    for await (const ticket of owner.collection('tickets').find({}, { projection: { title: 1, price: 1, version: 1 } })) {
+      tickets++;
+      batch.push(ticket as unknown as (typeof batch)[number]);
+      if (batch.length === BATCH) {
+        await copy(batch);
+        batch = [];
+      }
+    }
+    await copy(batch);
+  } finally {
+    await owner.close();
+    await replica.close();
+  }
+  return { consumersDeleted, tickets, written };
+}
