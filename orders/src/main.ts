@@ -14,16 +14,16 @@ let shuttingDown = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
-  logger.info('orders shutting down', { signal });
+  logger.info({ signal }, 'orders shutting down');
   setTimeout(() => {
-    logger.error('orders: shutdown timed out, forcing exit', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+    logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'orders: shutdown timed out, forcing exit');
     process.exit(1);
   }, SHUTDOWN_TIMEOUT_MS).unref();
   try {
     await service?.stop();
     process.exit(0);
   } catch (err) {
-    logger.error('orders: shutdown failed', { err });
+    logger.error({ err }, 'orders: shutdown failed');
     process.exit(1);
   }
 }
@@ -35,10 +35,10 @@ process.on('SIGINT', (signal) => void shutdown(signal));
 startOrders(config, logger).then(
   (running) => {
     service = running;
-    logger.info('orders listening', { port: running.port });
+    logger.info({ port: running.port }, 'orders listening');
   },
   (err: unknown) => {
-    logger.error('orders: failed to start', { err });
+    logger.error({ err }, 'orders: failed to start');
     process.exit(1);
   },
 );

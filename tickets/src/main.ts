@@ -50,7 +50,7 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   relay.start();
 
   const http = await serveHttp(app, config.PORT);
-  logger.info('tickets listening', { port: http.port });
+  logger.info({ port: http.port }, 'tickets listening');
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
@@ -74,15 +74,15 @@ async function main(): Promise<void> {
   const shutdown = (why: string, code: number) => {
     if (exiting) return;
     exiting = true;
-    logger.info('tickets shutting down', { why });
+    logger.info({ why }, 'tickets shutting down');
     setTimeout(() => {
-      logger.error('tickets: shutdown took too long, forcing exit', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'tickets: shutdown took too long, forcing exit');
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     (service?.stop() ?? Promise.resolve()).then(
       () => process.exit(code),
       (err: unknown) => {
-        logger.error('tickets: shutdown failed', { err });
+        logger.error({ err }, 'tickets: shutdown failed');
         process.exit(1);
       },
     );
@@ -90,17 +90,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   // A stray rejection is a bug to fix, not a reason to drop every request in flight: log it loudly.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   // After an uncaught exception the process state is unknown: log, drain, exit non-zero.
   process.on('uncaughtException', (err) => {
-    logger.error('uncaught exception', { err });
+    logger.error({ err }, 'uncaught exception');
     shutdown('uncaughtException', 1);
   });
 
   try {
     service = await startTickets(config, logger);
   } catch (err) {
-    logger.error('tickets failed to start', { err });
+    logger.error({ err }, 'tickets failed to start');
     process.exit(1);
   }
 }

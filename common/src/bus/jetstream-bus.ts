@@ -106,7 +106,7 @@ export class JetStreamBus implements Bus {
     private readonly logger: Logger,
   ) {
     this.maxDeliver = options.maxDeliver;
-    this.sameTurn = new SameTurn(runEach((err) => this.logger.warn('bus: could not send', { err })));
+    this.sameTurn = new SameTurn(runEach((err) => this.logger.warn({ err }, 'bus: could not send')));
     void this.watchStatus();
   }
 
@@ -206,6 +206,7 @@ export class JetStreamBus implements Bus {
       payload: msg.string(),
       deliveryCount: msg.info.deliveryCount,
       sequence: msg.info.streamSequence,
+      publishedAtMs: Number(msg.info.timestampNanos) / 1e6,
       ack: () => this.sameTurn.add(() => msg.ack()),
       retry: (delayMs) => msg.nak(delayMs),
       terminate: (reason) => msg.term(reason),
@@ -218,7 +219,7 @@ export class JetStreamBus implements Bus {
         .catch((err: unknown) => {
           // The listener settles every message itself; this is a last guard so that nothing
           // can become an unhandled rejection. The message will be redelivered after ack_wait.
-          this.logger.error('bus: handler escaped', { err, subject: msg.subject });
+          this.logger.error({ err, subject: msg.subject }, 'bus: handler escaped');
         })
         .finally(() => {
           inFlight.delete(task);
@@ -240,7 +241,7 @@ export class JetStreamBus implements Bus {
         }
         run(msg);
       }
-    })().catch((err: unknown) => this.logger.error('bus: consumer stopped', { err, durable }));
+    })().catch((err: unknown) => this.logger.error({ err, durable }, 'bus: consumer stopped'));
 
     const subscription: Subscription = {
       close: async () => {

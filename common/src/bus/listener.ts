@@ -11,6 +11,9 @@ export interface MessageContext {
   sequence: number;
   /** 1 on the first delivery. */
   deliveryCount: number;
+  /** When the bus stored the event (its publication): epoch milliseconds by the server's clock. */
+  publishedAtMs: number;
+  /** Binds the event's subject, stream sequence, record id and version to every line. */
   logger: Logger;
 }
 
@@ -120,13 +123,22 @@ export abstract class Listener<E extends AnyEvent> {
   }
 
   private async receive(delivery: Delivery): Promise<void> {
-    const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence });
     const parsed = parsePayload(delivery.payload, this.subject);
     if (!parsed.ok) {
+      const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence });
       await this.deadLetter(delivery, `malformed event: ${parsed.reason}`, logger);
       return;
     }
-    const context = { subject: delivery.subject, sequence: delivery.sequence, deliveryCount: delivery.deliveryCount, logger };
+    const { id, version } = parsed.data as { id: string; version: number };
+    // Every line about this event, the handler's included (context.logger), says which it is.
+    const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence, recordId: id, version });
+    const context: MessageContext = {
+      subject: delivery.subject,
+      sequence: delivery.sequence,
+      deliveryCount: delivery.deliveryCount,
+      publishedAtMs: delivery.publishedAtMs,
+      logger,
+    };
     const result = await this.handle({ data: parsed.data as E['data'], context });
     if ('outcome' in result) {
       this.stats.handled++;
@@ -142,8 +154,8 @@ export abstract class Listener<E extends AnyEvent> {
         return;
       }
       const delay = retryDelay(notYet ? OUT_OF_ORDER_RETRY : FAILURE_RETRY, delivery.deliveryCount);
-      if (notYet) logger.debug('listener: not yet applicable, retrying', { reason: (err as Error).message, delay });
-      else logger.warn('listener: handler failed, retrying', { err, delay, deliveryCount: delivery.deliveryCount });
+      if (notYet) logger.debug({ reason: (err as Error).message, delay }, 'listener: not yet applicable, retrying');
+      else logger.warn({ err, delay, deliveryCount: delivery.deliveryCount }, 'listener: handler failed, retrying');
       this.stats.retried++;
       delivery.retry(delay);
     }
@@ -181,11 +193,11 @@ export abstract class Listener<E extends AnyEvent> {
         sequence: delivery.sequence,
       });
       this.stats.deadLettered++;
-      logger.error('listener: event dead-lettered', { reason });
+      logger.error({ reason }, 'listener: event dead-lettered');
       delivery.terminate(reason);
     } catch (err) {
       // Keep the event rather than lose it: it comes back and is dead-lettered next time.
-      logger.error('listener: could not dead-letter, retrying', { err, reason });
+      logger.error({ err, reason }, 'listener: could not dead-letter, retrying');
       this.stats.retried++;
       delivery.retry(retryDelay(FAILURE_RETRY, delivery.deliveryCount));
     }

@@ -28,6 +28,11 @@ export interface Delivery {
   readonly deliveryCount: number;
   /** The message's position in the stream: a stable id for logs and dead letters. */
   readonly sequence: number;
+  /**
+   * When the server stored the message (its publication), in epoch milliseconds by the server's
+   * clock, with the fraction it has: what replication lag is measured from.
+   */
+  readonly publishedAtMs: number;
   ack(): void;
   /** Redeliver later, not before `delayMs`. */
   retry(delayMs: number): void;

@@ -84,7 +84,7 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
       }
       if (problem.code !== DUPLICATE_KEY)
         return { error: new Error(`ticket ${data.id}: insert failed: ${problem.errmsg ?? problem.code}`) };
-      context.logger.debug('ticket:created duplicate ignored', { ticketId: data.id, version: data.version });
+      context.logger.debug('ticket:created duplicate ignored');
       return { outcome: 'duplicate' };
     });
   }

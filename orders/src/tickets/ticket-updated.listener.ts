@@ -57,11 +57,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     if (!replica) throw new NotYetError(`ticket ${data.id} v${data.version}: the ticket is not replicated yet`);
     this.applied.set(data.id, replica.version);
     if (replica.version >= data.version) {
-      context.logger.debug('ticket:updated duplicate ignored', {
-        ticketId: data.id,
-        version: data.version,
-        replicaVersion: replica.version,
-      });
+      context.logger.debug({ replicaVersion: replica.version }, 'ticket:updated duplicate ignored');
       return 'duplicate';
     }
     throw new NotYetError(`ticket ${data.id} v${data.version}: replica is at v${replica.version}, waiting for v${data.version - 1}`);
@@ -104,7 +100,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
       // again). Each event is decided alone; one the bulk did apply is then taken for a duplicate:
       // acknowledged all the same, only counted as such.
       this.bulk.fellBack++;
-      items[0].context.logger.warn('ticket:updated batch fell back to one by one', { events: items.length, applied: matchedCount });
+      items[0].context.logger.warn({ events: items.length, applied: matchedCount }, 'ticket:updated batch fell back to one by one');
       return await Promise.all(items.map((item) => this.handleOne(item)));
     } catch (error) {
       return items.map(() => ({ error }));

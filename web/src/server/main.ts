@@ -18,7 +18,7 @@ async function main() {
     trustProxyHops: config.TRUST_PROXY_HOPS,
   });
   const http = await serveHttp(app, config.PORT);
-  logger.info('web: listening', { port: config.PORT, devSignIn: config.DEV_SIGN_IN });
+  logger.info({ port: config.PORT, devSignIn: config.DEV_SIGN_IN }, 'web: listening');
   const stop = () => {
     setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
     void http.close().then(() => process.exit(0));
@@ -28,6 +28,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  logger.error('web: failed to start', { err });
+  logger.error({ err }, 'web: failed to start');
   process.exit(1);
 });
