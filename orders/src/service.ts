@@ -6,6 +6,7 @@ import { ExpiryWorker } from './orders/expiry-worker';
 import { Order } from './orders/order.model';
 import { ordersStats } from './stats';
 import { ReplicaVersions } from './tickets/replica-versions';
+import { ReplicationLag } from './tickets/replication-lag';
 import { TicketCreatedListener } from './tickets/ticket-created.listener';
 import { TicketUpdatedListener } from './tickets/ticket-updated.listener';
 import { Ticket } from './tickets/ticket.model';
@@ -26,9 +27,11 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
 
   const bus = await connectBus(config, logger);
   const versions = new ReplicaVersions();
+  const metrics = new ServiceMetrics('orders');
+  const lag = new ReplicationLag(metrics.registry);
   const listeners = {
-    created: new TicketCreatedListener(bus, logger, versions),
-    updated: new TicketUpdatedListener(bus, logger, versions),
+    created: new TicketCreatedListener(bus, logger, versions, lag),
+    updated: new TicketUpdatedListener(bus, logger, versions, lag),
   };
   await Promise.all([listeners.created.listen(), listeners.updated.listen()]);
 
@@ -45,7 +48,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     stats: ordersStats(relay, listeners),
-    metrics: new ServiceMetrics('orders').observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
+    metrics: metrics.observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
   const http = await serveHttp(app, config.PORT);

@@ -94,6 +94,12 @@ export abstract class Listener<E extends AnyEvent> {
     return items.map((item) => this.handleOne(item));
   }
 
+  /**
+   * Called once for each event that changed state here, after its handler (its write) resolved
+   * and before it is acknowledged: where a subclass measures what applying costs or took.
+   */
+  protected onApplied(_context: MessageContext): void {}
+
   /** Runs `onMessage` for one event and says what became of it, instead of throwing. */
   protected handleOne({ data, context }: BatchItem<E['data']>): Promise<BatchResult> {
     try {
@@ -143,7 +149,10 @@ export abstract class Listener<E extends AnyEvent> {
     if ('outcome' in result) {
       this.stats.handled++;
       if (result.outcome === 'duplicate') this.stats.duplicates++;
-      else this.stats.applied++;
+      else {
+        this.stats.applied++;
+        this.onApplied(context);
+      }
       delivery.ack();
     } else {
       const err = result.error;

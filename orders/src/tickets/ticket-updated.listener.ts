@@ -14,6 +14,7 @@ import {
 import { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { ReplicaVersions } from './replica-versions';
+import type { ReplicationLag } from './replication-lag';
 import { Ticket } from './ticket.model';
 
 /**
@@ -40,8 +41,14 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     logger?: Logger,
     /** The version each ticket's replica was at when this copy last wrote or read it. */
     private readonly applied = new ReplicaVersions(),
+    /** Where the time from each event's publication to its replica write is measured, if anywhere. */
+    private readonly lag?: ReplicationLag,
   ) {
     super(bus, logger);
+  }
+
+  protected override onApplied(context: MessageContext): void {
+    this.lag?.observe(context);
   }
 
   protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
