@@ -48,7 +48,7 @@ export async function startOrders(config: OrdersConfig, logger: Logger): Promise
     logger,
     expirationSeconds: config.ORDER_EXPIRATION_SECONDS,
     stats: ordersStats(relay, listeners),
-    metrics: metrics.observeListeners([listeners.created, listeners.updated]).observeOutbox(relay),
+    metrics: metrics.observeListeners([listeners.created, listeners.updated]).observeOutbox(relay).observeConsumers(bus),
     readiness: serviceReadiness(bus, () => stopping !== undefined),
   });
   const http = await serveHttp(app, config.PORT);

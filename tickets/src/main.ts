@@ -32,7 +32,10 @@ export async function startTickets(config: TicketsConfig, logger: Logger): Promi
   const bus = await connectBus(config, logger.child({ component: 'bus' }));
   const relay = new OutboxRelay(Ticket, bus, { logger: logger.child({ component: 'outbox' }) });
   const listeners = createListeners(bus, relay, logger);
-  const metrics = new ServiceMetrics('tickets').observeListeners([listeners.orderCreated, listeners.orderUpdated]).observeOutbox(relay);
+  const metrics = new ServiceMetrics('tickets')
+    .observeListeners([listeners.orderCreated, listeners.orderUpdated])
+    .observeOutbox(relay)
+    .observeConsumers(bus);
 
   let stopping = false;
   const app = createApp({

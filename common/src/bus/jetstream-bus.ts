@@ -15,7 +15,7 @@ import {
 import { ALL_SUBJECTS } from '../events/subjects';
 import { silentLogger, type Logger } from '../logger';
 import { SameTurn, runEach } from './same-turn';
-import type { Bus, ConsumeSpec, DeadLetter, Delivery, Subscription } from './types';
+import type { Bus, ConsumeSpec, ConsumerState, DeadLetter, Delivery, Subscription } from './types';
 
 export interface JetStreamBusOptions {
   /** One URL or several (comma-separated or an array) of the same cluster. */
@@ -94,6 +94,8 @@ export function durableName(group: string, subject: string): string {
 export class JetStreamBus implements Bus {
   readonly maxDeliver: number;
   private readonly subscriptions = new Set<Subscription>();
+  /** The durable consumers this copy has consumed from, and their subjects. */
+  private readonly consumed = new Map<string, string>();
   private connected = true;
   /** Publications and acks leave together, once per turn of the event loop (see SameTurn). */
   private readonly sameTurn: SameTurn<() => void>;
@@ -185,6 +187,7 @@ export class JetStreamBus implements Bus {
   async consume(spec: ConsumeSpec, handle: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
     const durable = durableName(spec.group, spec.subject);
     await this.ensureConsumer(durable, spec.subject);
+    this.consumed.set(durable, spec.subject);
     const consumer = await this.js.consumers.get(this.options.stream, durable);
     // `delivered.stream_seq` is where the consumer has read up to (it moves past other subjects'
     // events too while it keeps up). A new consumer (0) is not checked: a replica started on a
@@ -254,6 +257,15 @@ export class JetStreamBus implements Bus {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  async consumerStates(): Promise<ConsumerState[]> {
+    return Promise.all(
+      [...this.consumed].map(async ([consumer, subject]) => {
+        const info = await this.manager.consumers.info(this.options.stream, consumer);
+        return { consumer, subject, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+      }),
+    );
   }
 
   /** Stops every subscription (waiting for handlers in flight), then drains the connection. */

@@ -11,6 +11,23 @@ export interface Bus {
   deadLetter(letter: DeadLetter): Promise<void>;
   /** The most deliveries of one message before it is dead-lettered. */
   readonly maxDeliver: number;
+  /**
+   * The server's view of each durable consumer this copy consumes from, where the bus has one
+   * (JetStream does; NATS Streaming's client protocol has no such request).
+   */
+  consumerStates?(): Promise<ConsumerState[]>;
+}
+
+/** One durable consumer as the server reports it. */
+export interface ConsumerState {
+  consumer: string;
+  subject: string;
+  /** In the stream, not yet delivered to the consumer. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
+  /** Delivered more than once and not yet acknowledged. */
+  redelivered: number;
 }
 
 export interface ConsumeSpec {
