@@ -30,8 +30,11 @@ export function requestLog(logger: Logger): RequestHandler {
       return requestId;
     },
     // `req.log` carries the request's method and url, not its headers (tokens, cookies); the id
-    // comes from the request's log context (requestContext), as for every other line.
-    serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }) },
+    // comes from the request's log context (requestContext), as for every other line. Read from
+    // the request itself, unwrapped: pino-http binds it to a child logger on every request, and
+    // the standard request serializer would copy every header each time.
+    wrapSerializers: false,
+    serializers: { req: (req: IncomingMessage) => ({ method: req.method, url: req.url }) },
     quietResLogger: true,
     autoLogging: { ignore: (req) => PROBES.has(pathOf(req)) },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'debug'),
