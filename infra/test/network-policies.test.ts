@@ -6,7 +6,9 @@
  * - a pod reaches the pods behind a Service that one of its env vars names as a URL
  *   (MONGO_URL, NATS_URL, ...), on that port, and nothing else;
  * - pods of one workload reach each other on a port named "cluster" (NATS routes);
- * - every pod may ask the cluster DNS.
+ * - every pod may ask the cluster DNS;
+ * - Prometheus (in the monitoring namespace) reaches the pods whose template asks to be scraped
+ *   (prometheus.io/scrape), on the port they name (prometheus.io/port).
  * Every other pair of (sender, receiver port) among the workloads, the edge, a stranger pod and
  * the outside world must be refused.
  */
@@ -38,6 +40,8 @@ const gatewayProxy = (gateway: string): Endpoint => ({
   namespace: APP_NAMESPACE,
   labels: { 'gateway.networking.k8s.io/gateway-name': gateway },
 });
+/** The cluster's Prometheus, as kube-prometheus and the prometheus chart label it, in its usual namespace. */
+const PROMETHEUS: Endpoint = { name: 'Prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
 const KUBE_DNS: Endpoint = { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
 const STRANGER: Endpoint = { name: 'a stranger pod (kubectl run)', namespace: APP_NAMESPACE, labels: { run: 'debug' } };
 const OTHER_NAMESPACE: Endpoint = {
@@ -102,6 +106,10 @@ function expectedConnections(): Connection[] {
   }
   for (const workload of workloads()) {
     for (const url of allContainers(workload.template).flatMap(serviceUrls)) reaches(workload, url);
+    const annotations = workload.template.metadata?.annotations ?? {};
+    if (annotations['prometheus.io/scrape'] === 'true') {
+      expected.push({ from: PROMETHEUS.name, to: endpointOf(workload).name, port: Number(annotations['prometheus.io/port']) });
+    }
     for (const clusterPort of endpointOf(workload).ports?.filter((p) => p.name === 'cluster') ?? []) {
       expected.push({ from: endpointOf(workload).name, to: endpointOf(workload).name, port: clusterPort.containerPort });
     }
@@ -138,12 +146,14 @@ describe('NetworkPolicies', () => {
       'StatefulSet nats -> StatefulSet nats:6222',
       // once switched onto the optional NATS Streaming server
       'Deployment orders -> StatefulSet nats-streaming:4222',
+      'Prometheus -> Deployment tickets:3000',
+      'Prometheus -> Deployment orders:3000',
     ]) {
       expect(names).toContain(connection);
     }
   });
 
-  const senders = (): Endpoint[] => [...workloads().map(endpointOf), ...edge(), STRANGER, OTHER_NAMESPACE, OUTSIDE];
+  const senders = (): Endpoint[] => [...workloads().map(endpointOf), ...edge(), PROMETHEUS, STRANGER, OTHER_NAMESPACE, OUTSIDE];
 
   it.each(workloads().map((w) => [w.name, w] as const))(
     'let %s resolve names through the cluster DNS (UDP and TCP 53)',

@@ -1,5 +1,6 @@
-import type { Bus, ListenerStats, Logger, OutboxRelay } from '@ticketing/common';
+import type { Bus, ListenerStats, Logger, OutboxRelay, ServiceMetrics } from '@ticketing/common';
 import { ReplicaVersions } from './tickets/replica-versions';
+import { ReplicationLag } from './tickets/replication-lag';
 import { TicketCreatedListener } from './tickets/ticket-created.listener';
 import { TicketUpdatedListener } from './tickets/ticket-updated.listener';
 
@@ -13,12 +14,14 @@ export interface ServiceListeners {
  * Built, not yet listening: service.ts (and the test harness, when asked) starts them. They share
  * the replica versions this copy knows, so the first update of a ticket it just created can join
  * a bulk write. The replica is written by the listeners alone: nothing here goes through the outbox.
+ * With `metrics`, they observe the replication lag there.
  */
-export function createListeners(bus: Bus, { logger }: { logger?: Logger }): ServiceListeners {
+export function createListeners(bus: Bus, { logger, metrics }: { logger?: Logger; metrics?: ServiceMetrics }): ServiceListeners {
   const versions = new ReplicaVersions();
+  const lag = metrics && new ReplicationLag(metrics.registry);
   return {
-    ticketCreated: new TicketCreatedListener(bus, logger?.child({ listener: 'ticket:created' }), versions),
-    ticketUpdated: new TicketUpdatedListener(bus, logger?.child({ listener: 'ticket:updated' }), versions),
+    ticketCreated: new TicketCreatedListener(bus, logger?.child({ listener: 'ticket:created' }), versions, lag),
+    ticketUpdated: new TicketUpdatedListener(bus, logger?.child({ listener: 'ticket:updated' }), versions, lag),
   };
 }
 

@@ -66,6 +66,32 @@ describe('the orders service as main.ts runs it (real servers)', () => {
     expect(stats.listeners['ticket:updated']).toEqual({ handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 });
   });
 
+  it('when ticket events come through NATS, then the replication-lag histogram counts exactly the events applied, by subject (not the duplicate)', async () => {
+    const lagCount = async (subject: string) => {
+      const text = (await api().get('/metrics').expect(200)).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('ticket_replication_lag_seconds_count{') && l.includes(`subject="${subject}"`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const listenerStats = async () => (await api().get('/internal/stats')).body.listeners;
+    const [createdBefore, updatedBefore] = [await lagCount('ticket:created'), await lagCount('ticket:updated')];
+    const before = await listenerStats();
+
+    const ticket = buildTicketEvent({ price: 10 });
+    await publishTicketEvent(bus, Subjects.TicketCreated, ticket);
+    await waitFor(async () => (await listenerStats())['ticket:created'].applied === before['ticket:created'].applied + 1);
+    const updated = { ...ticket, version: 1, price: 11 };
+    await publishTicketEvent(bus, Subjects.TicketUpdated, updated);
+    await waitFor(async () => (await listenerStats())['ticket:updated'].applied === before['ticket:updated'].applied + 1);
+    // the same event again under another message id: delivered, recognised, not applied
+    await publishTicketEvent(bus, Subjects.TicketUpdated, updated, 'a-second-copy');
+    await waitFor(async () => (await listenerStats())['ticket:updated'].duplicates === before['ticket:updated'].duplicates + 1);
+
+    expect(await lagCount('ticket:created')).toBe(createdBefore + 1);
+    expect(await lagCount('ticket:updated')).toBe(updatedBefore + 1);
+  });
+
   it('when it is stopped during a request, then that request is finished, new ones are refused, and it disconnects cleanly', async () => {
     const body = JSON.stringify({ ticketId: newId() });
     const inFlight = http.request({

@@ -76,6 +76,39 @@ describe('tickets process start-up and graceful shutdown', () => {
     expect(JSON.parse(received.split('\r\n\r\n')[1])).toEqual({ code: 'timeout', errors: [{ message: expect.any(String) }] });
   });
 
+  it('when a request fails with a 500 on the real database, then every line logged while it was handled carries its request id', async () => {
+    // An index the service does not know of (an operator's, say) makes the second save fail
+    // with a duplicate key: an error the service has no answer for, hence a 500.
+    const tickets = mongoose.connection.collection('tickets');
+    await tickets.createIndex({ title: 1 }, { unique: true, name: 'unexpected_unique_title' });
+    try {
+      const post = () =>
+        fetch(`http://127.0.0.1:${service.port}/api/tickets`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...authHeader(testToken()) },
+          body: JSON.stringify({ title: 'Only once', price: 5 }),
+        });
+      expect((await post()).status).toBe(201);
+      const before = lines.length;
+      const failed = await post();
+      expect(failed.status).toBe(500);
+      const requestId = failed.headers.get('x-request-id');
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      // The access line is written when the answer has gone out, maybe after the client has it.
+      await waitFor(() => lines.slice(before).some((l) => l.message === 'http request'));
+      const during = lines.slice(before);
+      expect(during.map((l) => l.message)).toEqual(['http: unexpected error', 'http request']);
+      for (const line of during) expect(line).toMatchObject({ requestId });
+      expect(during[0]).toMatchObject({
+        level: 'error',
+        err: expect.objectContaining({ message: expect.stringMatching(/duplicate key/i) }),
+      });
+      expect(during[1]).toMatchObject({ level: 'warn', status: 500, path: '/api/tickets' });
+    } finally {
+      await tickets.dropIndex('unexpected_unique_title');
+    }
+  });
+
   it('when stopped while a request is in flight, then that request completes (and its event is published) before everything closes', async () => {
     const port = service.port;
     const inFlight = startSlowPost(port, JSON.stringify({ title: 'Last call', price: 12 }));

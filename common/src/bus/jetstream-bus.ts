@@ -15,7 +15,7 @@ import {
 import { ALL_SUBJECTS } from '../events/subjects';
 import { silentLogger, type Logger } from '../logger';
 import { SameTurn, runEach } from './same-turn';
-import type { Bus, ConsumeSpec, DeadLetter, Delivery, Subscription } from './types';
+import type { Bus, ConsumeSpec, ConsumerState, DeadLetter, Delivery, Subscription } from './types';
 
 export interface JetStreamBusOptions {
   /** One URL or several (comma-separated or an array) of the same cluster. */
@@ -94,6 +94,8 @@ export function durableName(group: string, subject: string): string {
 export class JetStreamBus implements Bus {
   readonly maxDeliver: number;
   private readonly subscriptions = new Set<Subscription>();
+  /** The durable consumers this copy has consumed from, and their subjects. */
+  private readonly consumed = new Map<string, string>();
   private connected = true;
   /** Publications and acks leave together, once per turn of the event loop (see SameTurn). */
   private readonly sameTurn: SameTurn<() => void>;
@@ -106,7 +108,7 @@ export class JetStreamBus implements Bus {
     private readonly logger: Logger,
   ) {
     this.maxDeliver = options.maxDeliver;
-    this.sameTurn = new SameTurn(runEach((err) => this.logger.warn('bus: could not send', { err })));
+    this.sameTurn = new SameTurn(runEach((err) => this.logger.warn({ err }, 'bus: could not send')));
     void this.watchStatus();
   }
 
@@ -186,6 +188,7 @@ export class JetStreamBus implements Bus {
   async consume(spec: ConsumeSpec, handle: (delivery: Delivery) => Promise<void>): Promise<Subscription> {
     const durable = durableName(spec.group, spec.subject);
     await this.ensureConsumer(durable, spec.subject);
+    this.consumed.set(durable, spec.subject);
     const consumer = await this.js.consumers.get(this.options.stream, durable);
     // `delivered.stream_seq` is where the consumer has read up to (it moves past other subjects'
     // events too while it keeps up). A new consumer (0) is not checked: a replica started on a
@@ -208,6 +211,7 @@ export class JetStreamBus implements Bus {
       deliveryCount: msg.info.deliveryCount,
       sequence: msg.info.streamSequence,
       headers: msg.headers && fromNatsHeaders(msg.headers),
+      publishedAtMs: Number(msg.info.timestampNanos) / 1e6,
       ack: () => this.sameTurn.add(() => msg.ack()),
       retry: (delayMs) => msg.nak(delayMs),
       terminate: (reason) => msg.term(reason),
@@ -220,7 +224,7 @@ export class JetStreamBus implements Bus {
         .catch((err: unknown) => {
           // The listener settles every message itself; this is a last guard so that nothing
           // can become an unhandled rejection. The message will be redelivered after ack_wait.
-          this.logger.error('bus: handler escaped', { err, subject: msg.subject });
+          this.logger.error({ err, subject: msg.subject }, 'bus: handler escaped');
         })
         .finally(() => {
           inFlight.delete(task);
@@ -242,7 +246,7 @@ export class JetStreamBus implements Bus {
         }
         run(msg);
       }
-    })().catch((err: unknown) => this.logger.error('bus: consumer stopped', { err, durable }));
+    })().catch((err: unknown) => this.logger.error({ err, durable }, 'bus: consumer stopped'));
 
     const subscription: Subscription = {
       close: async () => {
@@ -255,6 +259,15 @@ export class JetStreamBus implements Bus {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  async consumerStates(): Promise<ConsumerState[]> {
+    return Promise.all(
+      [...this.consumed].map(async ([consumer, subject]) => {
+        const info = await this.manager.consumers.info(this.options.stream, consumer);
+        return { consumer, subject, pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+      }),
+    );
   }
 
   /** Stops every subscription (waiting for handlers in flight), then drains the connection. */

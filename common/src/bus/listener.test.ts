@@ -3,6 +3,7 @@ import { JetStreamBus } from './jetstream-bus';
 import { BatchingListener, RecordingListener } from '../testing/test-listeners';
 import { NotYetError } from './listener';
 import { Subjects } from '../events/subjects';
+import { createLogger } from '../logger';
 import { eventMessageId, type TicketEventData } from '../events/contracts';
 import { readStream } from '../testing/stream-reader';
 import { sleep, waitFor } from '../testing/helpers';
@@ -74,6 +75,37 @@ describe.each(TRANSPORTS)('bus and Listener base on %s (real server)', (transpor
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(listener.handledEvents[0]).toEqual(event);
     expect(listener.stats).toMatchObject({ handled: 1, applied: 1, duplicates: 0, retried: 2, deadLettered: 0 });
+  });
+
+  it('when a handler logs and fails once, then every line about the event names its subject, record id, version and sequence, and the handler knows when it was published', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const published: number[] = [];
+    let attempts = 0;
+    const listener = await listen(
+      new RecordingListener(
+        bus,
+        'g-log',
+        async (_data, ctx) => {
+          published.push(ctx.publishedAtMs);
+          ctx.logger.info({ attempt: ++attempts }, 'handler: applying');
+          if (attempts === 1) throw new Error('first try fails');
+        },
+        createLogger({}, 'debug', (line) => lines.push(JSON.parse(line))),
+      ),
+    );
+    const event = buildTicketEvent({ version: 0 });
+    const before = Date.now();
+    await publish(event);
+    await waitFor(() => listener.handledEvents.length === 1, { timeoutMs: 15_000 });
+    expect(lines.map((l) => l.message)).toEqual(['handler: applying', 'listener: handler failed, retrying', 'handler: applying']);
+    for (const line of lines) {
+      expect(line).toMatchObject({ subject: Subjects.TicketCreated, recordId: event.id, version: 0, eventSeq: expect.any(Number) });
+    }
+    // the server's time of storing it, the same on both deliveries (one machine, one clock)
+    expect(published).toHaveLength(2);
+    expect(published[1]).toBe(published[0]);
+    expect(published[0]).toBeGreaterThanOrEqual(before - 1);
+    expect(published[0]).toBeLessThanOrEqual(Date.now());
   });
 
   it('when a handler says an event was a duplicate, then it is acked and counted apart from the applied ones', async () => {

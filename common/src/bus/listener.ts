@@ -13,6 +13,9 @@ export interface MessageContext {
   sequence: number;
   /** 1 on the first delivery. */
   deliveryCount: number;
+  /** When the bus stored the event (its publication): epoch milliseconds by the server's clock. */
+  publishedAtMs: number;
+  /** Binds the event's subject, stream sequence, record id and version to every line. */
   logger: Logger;
 }
 
@@ -96,6 +99,12 @@ export abstract class Listener<E extends AnyEvent> {
   }
 
   /**
+   * Called once for each event that changed state here, after its handler (its write) resolved
+   * and before it is acknowledged: where a subclass measures what applying costs or took.
+   */
+  protected onApplied(_context: MessageContext): void {}
+
+  /**
    * Runs `onMessage` for one event, in its consumer span (so the writes it makes are that span's
    * children, and an event it records continues the trace), and says what became of it.
    */
@@ -143,13 +152,22 @@ export abstract class Listener<E extends AnyEvent> {
   }
 
   private async receive(delivery: Delivery): Promise<void> {
-    const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence });
     const parsed = parsePayload(delivery.payload, this.subject);
     if (!parsed.ok) {
+      const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence });
       await this.deadLetter(delivery, `malformed event: ${parsed.reason}`, logger);
       return;
     }
-    const context = { subject: delivery.subject, sequence: delivery.sequence, deliveryCount: delivery.deliveryCount, logger };
+    const { id, version } = parsed.data as { id: string; version: number };
+    // Every line about this event, the handler's included (context.logger), says which it is.
+    const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence, recordId: id, version });
+    const context: MessageContext = {
+      subject: delivery.subject,
+      sequence: delivery.sequence,
+      deliveryCount: delivery.deliveryCount,
+      publishedAtMs: delivery.publishedAtMs,
+      logger,
+    };
     const trace = startConsumerSpan(delivery.subject, this.queueGroupName, delivery.headers, delivery);
     this.traces.set(context, trace);
     const result = await this.handle({ data: parsed.data as E['data'], context });
@@ -158,7 +176,10 @@ export abstract class Listener<E extends AnyEvent> {
     if ('outcome' in result) {
       this.stats.handled++;
       if (result.outcome === 'duplicate') this.stats.duplicates++;
-      else this.stats.applied++;
+      else {
+        this.stats.applied++;
+        this.onApplied(context);
+      }
       delivery.ack();
     } else {
       const err = result.error;
@@ -169,8 +190,8 @@ export abstract class Listener<E extends AnyEvent> {
         return;
       }
       const delay = retryDelay(notYet ? OUT_OF_ORDER_RETRY : FAILURE_RETRY, delivery.deliveryCount);
-      if (notYet) logger.debug('listener: not yet applicable, retrying', { reason: (err as Error).message, delay });
-      else logger.warn('listener: handler failed, retrying', { err, delay, deliveryCount: delivery.deliveryCount });
+      if (notYet) logger.debug({ reason: (err as Error).message, delay }, 'listener: not yet applicable, retrying');
+      else logger.warn({ err, delay, deliveryCount: delivery.deliveryCount }, 'listener: handler failed, retrying');
       this.stats.retried++;
       delivery.retry(delay);
     }
@@ -208,11 +229,11 @@ export abstract class Listener<E extends AnyEvent> {
         sequence: delivery.sequence,
       });
       this.stats.deadLettered++;
-      logger.error('listener: event dead-lettered', { reason });
+      logger.error({ reason }, 'listener: event dead-lettered');
       delivery.terminate(reason);
     } catch (err) {
       // Keep the event rather than lose it: it comes back and is dead-lettered next time.
-      logger.error('listener: could not dead-letter, retrying', { err, reason });
+      logger.error({ err, reason }, 'listener: could not dead-letter, retrying');
       this.stats.retried++;
       delivery.retry(retryDelay(FAILURE_RETRY, delivery.deliveryCount));
     }

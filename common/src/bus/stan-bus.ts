@@ -153,7 +153,7 @@ export class StanBus implements Bus {
       } catch (err) {
         // The server may be starting (its NATS port answers before streaming is ready).
         if (this.closing) throw err;
-        this.logger.warn('bus: could not connect to NATS Streaming, retrying', { err, attempt });
+        this.logger.warn({ err, attempt }, 'bus: could not connect to NATS Streaming, retrying');
         await sleep(Math.min(250 * attempt, 2_000));
       }
     }
@@ -185,7 +185,7 @@ export class StanBus implements Bus {
   private lost(err: unknown): void {
     this.connected = false;
     if (this.closing || this.reopening) return;
-    this.logger.warn('bus: NATS Streaming connection lost, connecting with a new client id', { err, clientId: this.clientId });
+    this.logger.warn({ err, clientId: this.clientId }, 'bus: NATS Streaming connection lost, connecting with a new client id');
     // Deferred, so that `reopening` is set before closing the old connection can call back here.
     this.reopening = Promise.resolve()
       .then(() => this.reopen())
@@ -204,11 +204,11 @@ export class StanBus implements Bus {
         for (const consumer of this.consumers) await consumer.attach(stan);
         this.clientId = clientId;
         this.adopt(stan);
-        this.logger.info('bus: NATS Streaming connection re-established', { clientId });
+        this.logger.info({ clientId }, 'bus: NATS Streaming connection re-established');
         return;
       } catch (err) {
         if (stan) await closeStan(stan);
-        this.logger.warn('bus: could not reconnect to NATS Streaming, retrying', { err, attempt });
+        this.logger.warn({ err, attempt }, 'bus: could not reconnect to NATS Streaming, retrying');
         await sleep(Math.min(250 * attempt, 2_000));
       }
     }
@@ -261,7 +261,7 @@ class StanConsumer {
         resolve();
       });
       subscription.on('error', (err: unknown) => {
-        this.bus.logger.warn('bus: subscription error', { err, durable: this.durable });
+        this.bus.logger.warn({ err, durable: this.durable }, 'bus: subscription error');
         reject(err instanceof Error ? err : new Error(String(err)));
       });
       subscription.once('timeout', (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))));
@@ -315,7 +315,7 @@ class StanConsumer {
           entry.msg.ack();
         } catch (err) {
           // The connection is gone: the server redelivers after the ack wait, a harmless duplicate.
-          this.bus.logger.warn('bus: could not acknowledge', { err, subject: this.spec.subject, sequence });
+          this.bus.logger.warn({ err, subject: this.spec.subject, sequence }, 'bus: could not acknowledge');
         }
       });
     const delivery: Delivery = {
@@ -323,6 +323,8 @@ class StanConsumer {
       payload: String(entry.msg.getData()),
       deliveryCount: entry.count,
       sequence,
+      // The server's timestamp in nanoseconds (getTimestamp() would round it to the millisecond).
+      publishedAtMs: entry.msg.getTimestampRaw() / 1e6,
       ack: finish,
       terminate: finish,
       retry: (delayMs) =>
@@ -341,7 +343,7 @@ class StanConsumer {
       .catch((err: unknown) => {
         // The listener settles every message itself; this is a last guard against an unhandled
         // rejection. The message will be redelivered after the ack wait.
-        this.bus.logger.error('bus: handler escaped', { err, subject: this.spec.subject });
+        this.bus.logger.error({ err, subject: this.spec.subject }, 'bus: handler escaped');
       })
       .finally(() => {
         if (!settled) settle(() => (entry.running = false));

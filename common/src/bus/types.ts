@@ -14,6 +14,23 @@ export interface Bus {
   deadLetter(letter: DeadLetter): Promise<void>;
   /** The most deliveries of one message before it is dead-lettered. */
   readonly maxDeliver: number;
+  /**
+   * The server's view of each durable consumer this copy consumes from, where the bus has one
+   * (JetStream does; NATS Streaming's client protocol has no such request).
+   */
+  consumerStates?(): Promise<ConsumerState[]>;
+}
+
+/** One durable consumer as the server reports it. */
+export interface ConsumerState {
+  consumer: string;
+  subject: string;
+  /** In the stream, not yet delivered to the consumer. */
+  pending: number;
+  /** Delivered, not yet acknowledged. */
+  ackPending: number;
+  /** Delivered more than once and not yet acknowledged. */
+  redelivered: number;
 }
 
 export interface ConsumeSpec {
@@ -33,6 +50,11 @@ export interface Delivery {
   readonly sequence: number;
   /** The message's headers (the publisher's trace context), where the transport has them. */
   readonly headers?: Record<string, string>;
+  /**
+   * When the server stored the message (its publication), in epoch milliseconds by the server's
+   * clock, with the fraction it has: what replication lag is measured from.
+   */
+  readonly publishedAtMs: number;
   ack(): void;
   /** Redeliver later, not before `delayMs`. */
   retry(delayMs: number): void;

@@ -56,8 +56,8 @@ export function clientRateLimit(options: RateLimitOptions, logger?: Logger): Req
     ...(logger
       ? {
           logger: {
-            error: (err: unknown, message?: string) => logger.error(`rate limit: ${message ?? 'error'}`, { err }),
-            warn: (err: unknown, message?: string) => logger.warn(`rate limit: ${message ?? 'warning'}`, { err }),
+            error: (err: unknown, message?: string) => logger.error({ err }, `rate limit: ${message ?? 'error'}`),
+            warn: (err: unknown, message?: string) => logger.warn({ err }, `rate limit: ${message ?? 'warning'}`),
           },
         }
       : {}),

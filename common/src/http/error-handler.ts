@@ -17,12 +17,13 @@ export function errorHandler(logger: Logger = silentLogger): ErrorRequestHandler
     if (res.headersSent) return next(err);
     const known = toHttpError(err);
     if (!known) {
-      logger.error('http: unexpected error', { err, method: req.method, path: req.path });
+      // The id is given here too: an error raised before the request's log context began has none.
+      logger.error({ err, requestId: req.id, method: req.method, path: req.path }, 'http: unexpected error');
       res.status(500).json({ code: 'internal', errors: [{ message: 'Something went wrong' }] });
       return;
     }
     if (known instanceof ServiceUnavailableError) {
-      logger.warn('http: unavailable', { err, path: req.path });
+      logger.warn({ err, requestId: req.id, path: req.path }, 'http: unavailable');
       res.setHeader('Retry-After', '1');
     }
     if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));

@@ -7,13 +7,23 @@ import { createServiceApp } from './service-app';
 
 const KEY = 'service-app-test-key';
 
-function app(logged: Record<string, unknown>[] = [], options: { level?: LogLevel; trustProxyHops?: number } = {}) {
+function app(logged: Record<string, unknown>[] = [], options: { level?: LogLevel; trustProxyHops?: number; raw?: string[] } = {}) {
+  const logger = createLogger({}, options.level ?? 'debug', (line) => {
+    options.raw?.push(line);
+    logged.push(JSON.parse(line));
+  });
   const routes = Router();
   routes.get('/api/things/whoami', requireAuth, (req, res) => {
     res.json({ user: req.currentUser, ip: req.ip, protocol: req.protocol });
   });
   routes.get('/api/things/broken', () => {
     throw new Error('broken on purpose');
+  });
+  routes.post('/api/things/broken-later', async (req) => {
+    logger.info({ step: 1 }, 'handler: before the database');
+    await new Promise((resolve) => setImmediate(resolve));
+    req.log.warn({ step: 2 }, 'handler: through req.log');
+    throw new Error('broken after a wait');
   });
   routes.get('/api/things/ip', (req, res) => {
     res.json({ ip: req.ip, signedIn: req.currentUser !== undefined });
@@ -27,7 +37,7 @@ function app(logged: Record<string, unknown>[] = [], options: { level?: LogLevel
     res.json({ deleted: true });
   });
   return createServiceApp({
-    logger: createLogger({}, options.level ?? 'debug', (line) => logged.push(JSON.parse(line))),
+    logger,
     jwtKey: KEY,
     readiness: { always: () => true },
     stats: () => ({ listeners: {}, outbox: { published: 7 } }),
@@ -73,6 +83,23 @@ describe('createServiceApp, the Express app both services are', () => {
     expect(logged).toContainEqual(
       expect.objectContaining({ level: 'warn', message: 'http request', path: '/api/things/broken', status: 500 }),
     );
+  });
+
+  it('when a handler logs (through the service logger or req.log) and then fails with a 500, then every line carries the request id, once', async () => {
+    const logged: Record<string, unknown>[] = [];
+    const raw: string[] = [];
+    const res = await request(app(logged, { raw })).post('/api/things/broken-later').send({ a: 1 }).expect(500);
+    const requestId = res.headers['x-request-id'];
+    expect(logged.map((l) => l.message)).toEqual([
+      'handler: before the database',
+      'handler: through req.log',
+      'http: unexpected error',
+      'http request',
+    ]);
+    for (const line of logged) expect(line).toMatchObject({ requestId });
+    expect(logged.at(-1)).toMatchObject({ level: 'warn', status: 500, method: 'POST', path: '/api/things/broken-later' });
+    // no line names the id twice (a child's binding and the context both writing it)
+    for (const line of raw) expect(line.match(/"requestId"/g)).toHaveLength(1);
   });
 
   it('when the incoming request id is not a plain token, then a fresh one replaces it', async () => {

@@ -7,7 +7,7 @@ import { clientRateLimit, DEFAULT_RATE_LIMIT, type RateLimitOptions } from './cl
 import { currentUser } from './current-user';
 import { errorHandler, notFound } from './error-handler';
 import { healthRouter, type ReadinessCheck } from './health';
-import { requestLog } from './request-log';
+import { requestContext, requestLog } from './request-log';
 
 export interface ServiceAppOptions {
   logger: Logger;
@@ -55,6 +55,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     });
   }
   app.use(express.json({ limit: '100kb' }));
+  app.use(requestContext);
   app.use(healthRouter(options.readiness));
   app.get('/internal/stats', (_req, res) => {
     res.json(options.stats());

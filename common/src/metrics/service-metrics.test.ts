@@ -5,6 +5,13 @@ import type { ListenerStats } from '../bus/listener';
 import { silentLogger } from '../logger';
 import { createServiceApp } from '../http/service-app';
 import { ServiceMetrics } from './service-metrics';
+import { Types } from 'mongoose';
+import { DEFAULT_STREAM, durableName, JetStreamBus } from '../bus/jetstream-bus';
+import { RecordingListener } from '../testing/test-listeners';
+import { eventMessageId } from '../events/contracts';
+import { Subjects } from '../events/subjects';
+import { waitFor } from '../testing/helpers';
+import { startNatsServer, type NatsServerHandle } from '../testing/nats-server';
 
 function stats(): ListenerStats {
   return { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
@@ -104,5 +111,74 @@ describe('GET /metrics (Prometheus text format, prom-client)', () => {
     expect(family('outbox_publish_failures_total')!.metrics[0].value).toBe('2');
     expect(family('outbox_events_waiting')!.metrics[0].value).toBe('3');
     expect(family('outbox_oldest_waiting_seconds')!.metrics[0].value).toBe('1.5');
+  });
+});
+
+describe('per-consumer gauges, read from JetStream at scrape time (real nats-server)', () => {
+  let nats: NatsServerHandle;
+  let bus: JetStreamBus;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    bus = await JetStreamBus.connect({ servers: nats.url, name: 'consumer-gauges-test' });
+  });
+  afterAll(async () => {
+    await bus.close();
+    await nats.destroy();
+  });
+
+  it('when events wait behind held handlers, then the gauges say what the server says; with NATS down, a scrape still answers, without them', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const listener = new RecordingListener(bus, 'gauges', () => held.then(() => undefined));
+    await listener.listen();
+    const metrics = new ServiceMetrics('things').observeConsumers(bus, 500);
+    const app = createServiceApp({ logger: silentLogger, jwtKey: 'k', readiness: {}, stats: () => ({}), routers: [], metrics });
+    const consumer = durableName('gauges', Subjects.TicketCreated);
+    const gauges = async () => {
+      const families = parsePrometheusTextFormat((await request(app).get('/metrics').expect(200)).text);
+      const value = (name: string) => {
+        const sample = families.find((f) => f.name === name)?.metrics.find((m) => m.labels?.consumer === consumer);
+        return sample && { value: Number(sample.value), subject: sample.labels?.subject };
+      };
+      return {
+        pending: value('nats_consumer_pending_messages'),
+        ackPending: value('nats_consumer_ack_pending_messages'),
+        redelivered: value('nats_consumer_redelivered_messages'),
+      };
+    };
+    const serverSays = async () => {
+      const info = await bus.manager.consumers.info(DEFAULT_STREAM, consumer);
+      return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+    };
+    try {
+      const events = 200;
+      for (let i = 0; i < events; i++) {
+        const data = { id: new Types.ObjectId().toHexString(), version: 0, title: 'held', price: 1, userId: 'u' };
+        await bus.publish(Subjects.TicketCreated, data, eventMessageId(Subjects.TicketCreated, data));
+      }
+      // Nothing is acknowledged: each event is either still in the stream or delivered and waiting.
+      const settled = await waitFor(
+        async () => {
+          const server = await serverSays();
+          return server.pending + server.ackPending === events && server.pending > 0 ? server : null;
+        },
+        { what: 'the consumer holding what its client asked for' },
+      );
+      expect(settled.ackPending).toBeGreaterThan(0);
+      const shown = await gauges();
+      expect(shown).toEqual({
+        pending: { value: settled.pending, subject: Subjects.TicketCreated },
+        ackPending: { value: settled.ackPending, subject: Subjects.TicketCreated },
+        redelivered: { value: settled.redelivered, subject: Subjects.TicketCreated },
+      });
+      expect(await serverSays()).toEqual(settled); // nothing moved meanwhile: the comparison was fair
+
+      await nats.stop();
+      expect(await gauges()).toEqual({ pending: undefined, ackPending: undefined, redelivered: undefined });
+      await nats.start();
+    } finally {
+      release();
+      await listener.close();
+    }
   });
 });

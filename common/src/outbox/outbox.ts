@@ -274,7 +274,7 @@ export class OutboxRelay {
       await Promise.all(page.map((d) => this.dispatch({ id: String(d._id), outbox: d.outbox })));
       return unknown.length;
     } catch (err) {
-      this.logger.warn('outbox: sweep failed', { err });
+      this.logger.warn({ err }, 'outbox: sweep failed');
       this.leftBehind = true;
       return 0;
     }
@@ -341,7 +341,7 @@ export class OutboxRelay {
     } catch (err) {
       // Stop at the first failure: a later event must never overtake an earlier one.
       this.publishFailures++;
-      this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
+      this.logger.warn({ err, recordId: id }, 'outbox: publish failed, left for the sweep');
       this.noteLeftBehind();
     }
     if (done.length > 0) this.queueCleanup(id, done);
@@ -433,7 +433,7 @@ export class OutboxRelay {
           );
         } catch (err) {
           // Published but not removed: a sweep publishes them again and the bus drops the duplicates.
-          this.logger.warn('outbox: could not clear published events', { err, records: chunk.length });
+          this.logger.warn({ err, records: chunk.length }, 'outbox: could not clear published events');
         }
       }
       this.clearing = new Map();

@@ -35,16 +35,16 @@ export function runService<C extends { NATS_CLIENT_NAME: string; LOG_LEVEL: LogL
   const shutdown = (why: string, code: number) => {
     if (exiting) return;
     exiting = true;
-    logger.info(`${name} shutting down`, { why });
+    logger.info({ why }, `${name} shutting down`);
     setTimeout(() => {
-      logger.error(`${name}: shutdown took too long, forcing exit`, { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, `${name}: shutdown took too long, forcing exit`);
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS).unref();
     (service?.stop() ?? Promise.resolve()).then(
       // The spans of the last requests and events are still buffered: export them first.
       () => stopTracing().then(() => process.exit(code)),
       (err: unknown) => {
-        logger.error(`${name}: shutdown failed`, { err });
+        logger.error({ err }, `${name}: shutdown failed`);
         process.exit(1);
       },
     );
@@ -52,10 +52,10 @@ export function runService<C extends { NATS_CLIENT_NAME: string; LOG_LEVEL: LogL
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   // A stray rejection is a bug to fix, not a reason to drop every request in flight: log it loudly.
-  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   // After an uncaught exception the process state is unknown: log, drain, exit non-zero.
   process.on('uncaughtException', (err) => {
-    logger.error('uncaught exception', { err });
+    logger.error({ err }, 'uncaught exception');
     shutdown('uncaughtException', 1);
   });
 
@@ -64,7 +64,7 @@ export function runService<C extends { NATS_CLIENT_NAME: string; LOG_LEVEL: LogL
       service = running;
     },
     (err: unknown) => {
-      logger.error(`${name} failed to start`, { err });
+      logger.error({ err }, `${name} failed to start`);
       process.exit(1);
     },
   );

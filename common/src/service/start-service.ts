@@ -73,7 +73,8 @@ export interface ServiceParts<L extends { [K in keyof L]: ServiceListener }> {
   connectDatabase(url: string, logger: Logger): Promise<void>;
   /** The model whose records carry the events this service publishes. */
   outboxModel: Model<any>;
-  createListeners(bus: ServiceBus, deps: { relay: OutboxRelay; logger: Logger }): L;
+  /** `metrics`: the registry a listener may add its own metrics to (orders' replication lag). */
+  createListeners(bus: ServiceBus, deps: { relay: OutboxRelay; logger: Logger; metrics: ServiceMetrics }): L;
   stats(listeners: L, relay: OutboxRelay): unknown;
   createApp(deps: ServiceAppDeps): RequestListener;
   workers?(deps: { relay: OutboxRelay; logger: Logger }): ServiceWorker[];
@@ -90,10 +91,11 @@ export async function startEventService<L extends { [K in keyof L]: ServiceListe
 
   const bus = await connectBus(config, logger.child({ component: 'bus' }));
   const relay = new OutboxRelay(parts.outboxModel, bus, { logger: logger.child({ component: 'outbox' }) });
-  const listeners = parts.createListeners(bus, { relay, logger });
+  const metrics = new ServiceMetrics(name);
+  const listeners = parts.createListeners(bus, { relay, logger, metrics });
   const each: ServiceListener[] = Object.values(listeners);
   const workers = parts.workers?.({ relay, logger }) ?? [];
-  const metrics = new ServiceMetrics(name).observeListeners(each).observeOutbox(relay);
+  metrics.observeListeners(each).observeOutbox(relay).observeConsumers(bus);
 
   let stopping = false;
   const { rateLimit, listingLimit } = edgeLimits(config);
@@ -115,7 +117,7 @@ export async function startEventService<L extends { [K in keyof L]: ServiceListe
   for (const worker of workers) worker.start();
 
   const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
-  logger.info(`${name} listening`, { host: config.HOST, port: http.port });
+  logger.info({ host: config.HOST, port: http.port }, `${name} listening`);
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {

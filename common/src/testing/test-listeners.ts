@@ -1,5 +1,6 @@
 import { Listener, type BatchItem, type BatchResult, type HandlerOutcome, type MessageContext } from '../bus/listener';
 import type { Bus } from '../bus/types';
+import type { Logger } from '../logger';
 import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
 import { Subjects } from '../events/subjects';
 
@@ -11,8 +12,9 @@ export class RecordingListener extends Listener<TicketCreatedEvent> {
     bus: Bus,
     readonly queueGroupName: string,
     private readonly behaviour: (data: TicketEventData, ctx: MessageContext) => Promise<HandlerOutcome> = async () => undefined,
+    logger?: Logger,
   ) {
-    super(bus);
+    super(bus, logger);
   }
   protected async onMessage(data: TicketEventData, ctx: MessageContext): Promise<HandlerOutcome> {
     const outcome = await this.behaviour(data, ctx);

@@ -37,7 +37,7 @@ export class ExpiryWorker {
     const tick = () => {
       this.running ??= this.runOnce()
         .then(() => undefined)
-        .catch((err: unknown) => this.logger.warn('expiry: pass failed', { err }))
+        .catch((err: unknown) => this.logger.warn({ err }, 'expiry: pass failed'))
         .finally(() => (this.running = undefined));
     };
     tick();
@@ -69,12 +69,12 @@ export class ExpiryWorker {
       const ticket = await Ticket.findById(order.ticket, { price: 1 }).lean();
       if (!ticket) throw new Error(`ticket replica ${String(order.ticket)} is missing`);
       await cancelOrder(order, ticket, this.options.relay);
-      this.logger.info('expiry: order expired', { orderId: order.id, ticketId: String(order.ticket) });
+      this.logger.info({ orderId: order.id, ticketId: String(order.ticket) }, 'expiry: order expired');
       return true;
     } catch (err) {
       // Another copy (or the user) changed it first: it is theirs to publish.
       if (err instanceof MongooseError.VersionError) return false;
-      this.logger.warn('expiry: could not expire order, will retry', { err, orderId: order.id });
+      this.logger.warn({ err, orderId: order.id }, 'expiry: could not expire order, will retry');
       return false;
     }
   }

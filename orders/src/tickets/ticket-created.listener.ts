@@ -13,6 +13,7 @@ import {
 import mongoose, { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { ReplicaVersions } from './replica-versions';
+import type { ReplicationLag } from './replication-lag';
 import { Ticket } from './ticket-replica.model';
 
 /** MongoDB's duplicate-key error: this ticket's replica already exists. */
@@ -37,8 +38,14 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
     bus: Bus,
     logger?: Logger,
     private readonly versions = new ReplicaVersions(),
+    /** Where the time from each event's publication to its replica write is measured, if anywhere. */
+    private readonly lag?: ReplicationLag,
   ) {
     super(bus, logger);
+  }
+
+  protected override onApplied(context: MessageContext): void {
+    this.lag?.observe(context);
   }
 
   protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
@@ -84,7 +91,7 @@ export class TicketCreatedListener extends Listener<TicketCreatedEvent> {
       }
       if (problem.code !== DUPLICATE_KEY)
         return { error: new Error(`ticket ${data.id}: insert failed: ${problem.errmsg ?? problem.code}`) };
-      context.logger.debug('ticket:created duplicate ignored', { ticketId: data.id, version: data.version });
+      context.logger.debug('ticket:created duplicate ignored');
       return { outcome: 'duplicate' };
     });
   }

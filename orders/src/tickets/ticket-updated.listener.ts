@@ -14,6 +14,7 @@ import {
 import { Types } from 'mongoose';
 import { QUEUE_GROUP_NAME } from '../queue-group';
 import { ReplicaVersions } from './replica-versions';
+import type { ReplicationLag } from './replication-lag';
 import { Ticket } from './ticket-replica.model';
 
 /**
@@ -40,8 +41,14 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     logger?: Logger,
     /** The version each ticket's replica was at when this copy last wrote or read it. */
     private readonly applied = new ReplicaVersions(),
+    /** Where the time from each event's publication to its replica write is measured, if anywhere. */
+    private readonly lag?: ReplicationLag,
   ) {
     super(bus, logger);
+  }
+
+  protected override onApplied(context: MessageContext): void {
+    this.lag?.observe(context);
   }
 
   protected async onMessage(data: TicketEventData, context: MessageContext): Promise<HandlerOutcome> {
@@ -57,11 +64,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
     if (!replica) throw new NotYetError(`ticket ${data.id} v${data.version}: the ticket is not replicated yet`);
     this.applied.set(data.id, replica.version);
     if (replica.version >= data.version) {
-      context.logger.debug('ticket:updated duplicate ignored', {
-        ticketId: data.id,
-        version: data.version,
-        replicaVersion: replica.version,
-      });
+      context.logger.debug({ replicaVersion: replica.version }, 'ticket:updated duplicate ignored');
       return 'duplicate';
     }
     throw new NotYetError(`ticket ${data.id} v${data.version}: replica is at v${replica.version}, waiting for v${data.version - 1}`);
@@ -105,7 +108,7 @@ export class TicketUpdatedListener extends Listener<TicketUpdatedEvent> {
       // again). Each event is decided alone; one the bulk did apply is then taken for a duplicate:
       // acknowledged all the same, only counted as such.
       this.bulk.fellBack++;
-      items[0].context.logger.warn('ticket:updated batch fell back to one by one', { events: items.length, applied: matchedCount });
+      items[0].context.logger.warn({ events: items.length, applied: matchedCount }, 'ticket:updated batch fell back to one by one');
       return await Promise.all(items.map((item) => this.handleOne(item)));
     } catch (error) {
       return items.map(() => ({ error }));

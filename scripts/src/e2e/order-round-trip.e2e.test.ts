@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { createTicketingClient } from '@ticketing/client';
 import { ordersOpenApi, ticketsOpenApi } from '@ticketing/common';
 import { StackContract, waitFor } from '@ticketing/common/testing';
@@ -7,7 +9,8 @@ jest.setTimeout(120_000);
 
 describe('an order through both services and the bus', () => {
   it('when a ticket is ordered, then tickets reserves it; when the order is cancelled, then it is free again', async () => {
-    const stack = await startTestStack();
+    // At debug level: every request's access line too, to check what production writes.
+    const stack = await startTestStack({ serviceEnv: { LOG_LEVEL: 'debug' } });
     // the typed client generated from the OpenAPI documents: a call the contract does not allow
     // does not compile, and every answer of the real stack is checked against the documents
     const violations: string[] = [];
@@ -59,6 +62,28 @@ describe('an order through both services and the bus', () => {
       expect(violations).toEqual([]);
     } finally {
       await stack.stop();
+    }
+    // What a service writes when its output is not a terminal (a container's, a file): one JSON
+    // object a line, with its time, level and message; each access line with its request id.
+    for (const service of ['tickets-0', 'orders-0']) {
+      const lines = fs
+        .readFileSync(path.join(stack.logDir, `${service}.log`), 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('(node:')); // Node's own warnings, on stderr
+      const parsed = lines.map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return { notJson: line };
+        }
+      });
+      expect(parsed.filter((l) => 'notJson' in l)).toEqual([]);
+      for (const line of parsed) {
+        expect(line).toEqual(expect.objectContaining({ time: expect.any(String), level: expect.any(String), message: expect.any(String) }));
+      }
+      const access = parsed.filter((l) => l.message === 'http request');
+      expect(access.length).toBeGreaterThan(0);
+      for (const line of access) expect(line.requestId).toEqual(expect.any(String));
     }
   });
 });

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
+import { prettyFactory } from 'pino-pretty';
 
 export interface ServiceProcessOptions {
   /** e.g. `orders-1`: used for the NATS client name and the log file. */
@@ -9,7 +11,10 @@ export interface ServiceProcessOptions {
   entry: string;
   port: number;
   env: NodeJS.ProcessEnv;
-  /** Where stdout/stderr go (appended), or 'inherit' to print them. */
+  /**
+   * Where stdout/stderr go (appended), or 'inherit' to print them: on a terminal, the JSON lines
+   * are printed readably (pino-pretty), one a line; piped elsewhere, as they are.
+   */
   log: string | 'inherit';
 }
 
@@ -35,7 +40,8 @@ export class ServiceProcess {
   async start(readyTimeoutMs = 30_000): Promise<void> {
     if (this.child) return;
     const { entry, port, env, log, name } = this.options;
-    let stdio: ('ignore' | 'inherit' | number)[] = ['ignore', 'inherit', 'inherit'];
+    const pretty = log === 'inherit' && process.stdout.isTTY;
+    let stdio: ('ignore' | 'inherit' | 'pipe' | number)[] = ['ignore', pretty ? 'pipe' : 'inherit', 'inherit'];
     if (log !== 'inherit') {
       fs.mkdirSync(path.dirname(log), { recursive: true });
       const fd = fs.openSync(log, 'a');
@@ -47,6 +53,17 @@ export class ServiceProcess {
       stdio,
     });
     this.child = child;
+    if (pretty && child.stdout) {
+      const prettify = prettyFactory({
+        colorize: true,
+        singleLine: true,
+        messageKey: 'message',
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'service,pod',
+        messageFormat: `${name} {message}`,
+      });
+      readline.createInterface({ input: child.stdout }).on('line', (line) => process.stdout.write(prettify(line)));
+    }
     child.once('exit', (code, signal) => {
       this.exits.push({ code, signal });
       if (this.child === child) this.child = undefined;

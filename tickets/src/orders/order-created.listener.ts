@@ -36,7 +36,7 @@ export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
 
   protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<HandlerOutcome> {
     if (await OrderRef.exists({ _id: order.id })) {
-      logger.debug('order:created already applied', { orderId: order.id });
+      logger.debug('order:created already applied');
       return 'duplicate';
     }
     if (ACTIVE_ORDER_STATUSES.includes(order.status)) await this.reserve(order);

@@ -38,7 +38,7 @@ export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
     const ref = await OrderRef.findById(order.id).lean();
     if (!ref) throw new NotYetError(`order ${order.id} not known yet (order:created not applied)`);
     if (ref.version >= order.version) {
-      logger.debug('order:updated already applied', { orderId: order.id, version: order.version });
+      logger.debug('order:updated already applied');
       return 'duplicate';
     }
     if (ref.version < order.version - 1) {

@@ -19,7 +19,7 @@ async function main() {
     trustProxyHops: config.TRUST_PROXY_HOPS,
   });
   const http = await serveHttp(app, config.PORT, { host: config.HOST, timeouts: httpTimeoutsOf(config) });
-  logger.info('web: listening', { host: config.HOST, port: config.PORT, devSignIn: config.DEV_SIGN_IN });
+  logger.info({ host: config.HOST, port: config.PORT, devSignIn: config.DEV_SIGN_IN }, 'web: listening');
   const stop = () => {
     setTimeout(() => process.exit(0), SHUTDOWN_TIMEOUT_MS).unref();
     void http.close().then(() => process.exit(0));
@@ -29,6 +29,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  logger.error('web: failed to start', { err });
+  logger.error({ err }, 'web: failed to start');
   process.exit(1);
 });
