@@ -1,85 +1,10 @@
-import { Schema, type HydratedDocument, type Model } from 'mongoose';
-import { eventMessageId, type AnyEvent } from '../events/contracts';
+import type { HydratedDocument, Model } from 'mongoose';
 import type { Bus } from '../bus/types';
 import { silentLogger, type Logger } from '../logger';
-import { activeTraceCarrier, outsideTraces, tracedPublish, type TraceCarrier } from '../tracing/messaging';
-
-/**
- * The transactional outbox, without transactions: an event waiting to be published is stored in
- * the record it is about, in the same single-document write as the change itself. So a write that
- * succeeded always has its event, even if the bus is down or the process dies right after. The
- * relay publishes pending events in order and, once the server has stored them, removes them in
- * batches a little later.
- */
-export interface OutboxEntry {
-  msgId: string;
-  subject: string;
-  /** The event payload as JSON. */
-  payload: string;
-  /** The W3C trace context the event was recorded in, continued by its publication (tracing on). */
-  trace?: TraceCarrier;
-}
-
-export interface WithOutbox {
-  outbox: OutboxEntry[];
-}
-
-const traceCarrierSchema = new Schema<TraceCarrier>({ traceparent: { type: String, required: true }, tracestate: String }, { _id: false });
-
-export const outboxEntrySchema = new Schema<OutboxEntry>(
-  {
-    msgId: { type: String, required: true },
-    subject: { type: String, required: true },
-    payload: { type: String, required: true },
-    trace: { type: traceCarrierSchema, required: false },
-  },
-  { _id: false },
-);
-
-/** Add to a schema definition: `{ ...outboxField, title: … }`. */
-export const outboxField = { outbox: { type: [outboxEntrySchema], default: [] } };
-
-/**
- * The version a document will have once the pending `save()` succeeds: 0 for a new one, one more
- * than now otherwise (mongoose's `optimisticConcurrency` increments it on every save).
- */
-export function nextVersion(doc: { isNew: boolean; get(path: string): unknown }): number {
-  return doc.isNew ? 0 : Number(doc.get('version')) + 1;
-}
-
-/**
- * Queues an event in the document; it is stored by the next `save()`. `build` receives the version
- * the document will have after that save, which the event must carry.
- */
-export function recordEvent<E extends AnyEvent>(
-  doc: HydratedDocument<WithOutbox> & { isNew: boolean },
-  subject: E['subject'],
-  build: (version: number) => E['data'],
-): void {
-  doc.outbox.push(outboxEntry<E>(subject, build(nextVersion(doc))));
-}
-
-/**
- * The outbox entry of one event, for a write that stores it itself (`$push: { outbox: entry }` in
- * the same single-document update as the change it describes) instead of through `recordEvent`.
- */
-export function outboxEntry<E extends AnyEvent>(subject: E['subject'], data: E['data']): OutboxEntry {
-  const trace = activeTraceCarrier();
-  return { msgId: eventMessageId(subject, data), subject, payload: JSON.stringify(data), ...(trace && { trace }) };
-}
-
-/**
- * An entry as stored, fields in the schema's order: published entries are removed by exact value,
- * and embedded documents are equal only with the same fields in the same order.
- */
-function storedEntry(e: OutboxEntry): OutboxEntry {
-  const entry: OutboxEntry = { msgId: e.msgId, subject: e.subject, payload: e.payload };
-  if (e.trace)
-    entry.trace = e.trace.tracestate
-      ? { traceparent: e.trace.traceparent, tracestate: e.trace.tracestate }
-      : { traceparent: e.trace.traceparent };
-  return entry;
-}
+import { outsideTraces, tracedPublish } from '../tracing/messaging';
+import { CLEANUP_STATEMENTS } from './cleanup';
+import { storedEntry, type OutboxEntry, type WithOutbox } from './entry';
+import { idleSweepDelay } from './sweep-schedule';
 
 export interface OutboxRelayOptions {
   /** How often pending events are looked for while some are known to be left behind (bus down). */
@@ -106,24 +31,6 @@ export interface OutboxRelayOptions {
    */
   cleanupDelayMs?: number;
   logger?: Logger;
-}
-
-/**
- * Records cleaned up per write command. Why so few: FerretDB 1.24 on SQLite keeps a query open for
- * every statement of an update command until the whole command ends, from a pool of 100
- * connections, so a command of 100 statements waits for a connection it holds itself — and every
- * other client waits with it, for good (seen in the benchmark with batches of 500).
- */
-const CLEANUP_STATEMENTS = 20;
-
-/**
- * The pause before the next idle sweep: the configured interval (default 15 s), or 50 times what
- * the last sweep took if that is longer, so that idle sweeps never take more than 2% of the time.
- * Why: a sweep reads the whole collection, which on a server without the right index (the FerretDB
- * stand-in) grows with the collection, even when there is nothing to publish.
- */
-export function idleSweepDelay(lastSweepMs: number, intervalMs = 15_000): number {
-  return Math.max(intervalMs, Math.round(lastSweepMs * 50));
 }
 
 export class OutboxRelay {
