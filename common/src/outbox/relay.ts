@@ -1,10 +1,14 @@
 import type { HydratedDocument, Model } from 'mongoose';
 import type { Bus } from '../bus/types';
 import { silentLogger, type Logger } from '../logger';
-import { outsideTraces, tracedPublish } from '../tracing/messaging';
-import { CLEANUP_STATEMENTS } from './cleanup';
+import { tracedPublish } from '../tracing/messaging';
+import { OutboxCleanup } from './cleanup';
 import { storedEntry, type OutboxEntry, type WithOutbox } from './entry';
-import { idleSweepDelay } from './sweep-schedule';
+import { PublishedIds } from './published-ids';
+import { RecordQueue } from './record-queue';
+import { SweepSchedule } from './sweep-schedule';
+import { UnsentEvents } from './unsent';
+import { saveAndDispatch, storeAndDispatch } from './write';
 
 export interface OutboxRelayOptions {
   /** How often pending events are looked for while some are known to be left behind (bus down). */
@@ -33,41 +37,27 @@ export interface OutboxRelayOptions {
   logger?: Logger;
 }
 
+/**
+ * Publishes the events records hold in their outbox, in order per record, and has them removed once
+ * the bus has stored them. The parts, each in its own file: `RecordQueue` (one record's
+ * publications one after another), `PublishedIds` and `OutboxCleanup` (what is known as published,
+ * and its deferred batched removal), `SweepSchedule` (when to look for what was left behind),
+ * `UnsentEvents` (what is waiting, for metrics) and the write API in `write.ts`.
+ */
 export class OutboxRelay {
-  private readonly chains = new Map<string, Promise<void>>();
-  /** Message ids this relay has had stored, oldest first (bounded). */
-  private readonly recentlyPublished = new Set<string>();
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private sweeping?: Promise<number>;
+  private readonly queue = new RecordQueue();
+  /** Message ids this relay has had stored whose removal is done (bounded). */
+  private readonly recentlyPublished: PublishedIds;
+  private readonly cleanup: OutboxCleanup;
+  private readonly schedule: SweepSchedule;
+  private readonly unsent = new UnsentEvents();
   /** The `_id` after which the next sweep goes on (after a full page). */
   private sweepAfter?: unknown;
-  /** A publication failed since the last sweep: what it left must be retried soon. */
-  private leftBehind = false;
-  /**
-   * Published events still to remove, by record id, then by message id, with when the record
-   * started waiting; in that order (a record starts waiting only when it is not already).
-   */
-  private readonly cleanup = new Map<string, { since: number; entries: Map<string, OutboxEntry> }>();
-  /** Those the running clean-up is removing. */
-  private clearing = new Map<string, Map<string, OutboxEntry>>();
-  private cleanupTimer?: NodeJS.Timeout;
-  private cleaning: Promise<void> = Promise.resolve();
-  /** A clean-up is queued behind the running one and will take what is due by then. */
-  private cleanupQueued = false;
-  /** The queued clean-up takes every waiting record, due or not (the relay is stopping). */
-  private cleanupAll = false;
   private readonly logger: Logger;
   /** Events this relay has had stored by the bus (for tests and metrics). */
   published = 0;
   /** Publications that failed, their events left for the sweep (for metrics). */
   publishFailures = 0;
-  /**
-   * Events handed to this relay and not yet stored by the bus, with since when; `seen` is cleared
-   * when a sweep starts over from the first record, and an event no sweep hands over again by the
-   * next start (another copy published it) is dropped.
-   */
-  private readonly unsent = new Map<string, { since: number; seen: boolean }>();
 
   constructor(
     private readonly model: Model<any>,
@@ -75,6 +65,13 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.recentlyPublished = new PublishedIds(options.rememberPublished ?? 10_000);
+    this.cleanup = new OutboxCleanup(model, () => this.options.cleanupDelayMs ?? 1000, this.logger);
+    this.schedule = new SweepSchedule(
+      () => this.sweep(),
+      () => this.sweepAfter !== undefined,
+      options,
+    );
   }
 
   /**
@@ -84,12 +81,9 @@ export class OutboxRelay {
   dispatch(doc: { id: string; outbox: OutboxEntry[] }): Promise<void> {
     const entries = doc.outbox.map(storedEntry);
     for (const e of entries) {
-      if (this.isPublished(doc.id, e.msgId)) continue;
-      const known = this.unsent.get(e.msgId);
-      if (known) known.seen = true;
-      else this.unsent.set(e.msgId, { since: performance.now(), seen: true });
+      if (!this.isPublished(doc.id, e.msgId)) this.unsent.handedOver(e.msgId);
     }
-    return this.serialize(doc.id, () => this.publishAll(doc.id, entries));
+    return this.queue.run(doc.id, () => this.publishAll(doc.id, entries));
   }
 
   /**
@@ -108,13 +102,8 @@ export class OutboxRelay {
    * guarded by the record's version and resolve false if that matched nothing; then nothing is
    * dispatched, and this resolves false too.
    */
-  async storeAndDispatch(id: string, outbox: OutboxEntry[], write: (outbox: OutboxEntry[]) => Promise<boolean>): Promise<boolean> {
-    const keep = this.unpublished(id, outbox);
-    if (!(await write(keep))) return false;
-    const dropped = outbox.filter((e) => !keep.includes(e));
-    this.forget(id, dropped);
-    void this.dispatch({ id, outbox: keep });
-    return true;
+  storeAndDispatch(id: string, outbox: OutboxEntry[], write: (outbox: OutboxEntry[]) => Promise<boolean>): Promise<boolean> {
+    return storeAndDispatch(this, id, outbox, write);
   }
 
   /**
@@ -122,37 +111,25 @@ export class OutboxRelay {
    * Throws what `save()` throws: a `VersionError` means the document changed since it was loaded,
    * and nothing was written.
    */
-  async saveAndDispatch(doc: HydratedDocument<WithOutbox>): Promise<void> {
-    await this.storeAndDispatch(String(doc._id), [...doc.outbox], async (keep) => {
-      if (keep.length < doc.outbox.length) doc.outbox = keep;
-      await doc.save();
-      return true;
-    });
+  saveAndDispatch(doc: HydratedDocument<WithOutbox>): Promise<void> {
+    return saveAndDispatch(this, doc);
   }
 
   /** A write removed these published events from the record: their batched removal is not needed. */
   forget(id: string, removed: OutboxEntry[]): void {
-    const waiting = this.cleanup.get(id);
-    if (!waiting) return;
-    for (const e of removed) waiting.entries.delete(e.msgId);
-    if (waiting.entries.size === 0) this.cleanup.delete(id);
+    this.cleanup.forget(id, removed);
   }
 
   /** Starts the periodic sweep (and runs one now: a previous process may have left events). */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.schedule.start();
   }
 
   /** Stops sweeping, waits for publications in flight and removes what they published. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.sweeping;
-    await Promise.allSettled([...this.chains.values()]);
-    await this.flushCleanup(true);
+    await this.schedule.stop();
+    await this.queue.settled();
+    await this.cleanup.flush(true);
   }
 
   /**
@@ -162,13 +139,8 @@ export class OutboxRelay {
    * events not known here as published.
    */
   async sweep(): Promise<number> {
-    this.leftBehind = false;
-    if (this.sweepAfter === undefined) {
-      for (const [msgId, entry] of this.unsent) {
-        if (entry.seen) entry.seen = false;
-        else this.unsent.delete(msgId);
-      }
-    }
+    this.schedule.sweepStarts();
+    if (this.sweepAfter === undefined) this.unsent.passStarts();
     const batch = this.options.sweepBatch ?? 500;
     try {
       const page = await this.model
@@ -182,51 +154,14 @@ export class OutboxRelay {
       return unknown.length;
     } catch (err) {
       this.logger.warn('outbox: sweep failed', { err });
-      this.leftBehind = true;
+      this.schedule.sweepFailed();
       return 0;
     }
   }
 
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(async () => {
-      this.timer = undefined;
-      const started = performance.now();
-      this.sweeping = this.sweep();
-      const unknown = await this.sweeping;
-      this.sweeping = undefined;
-      const took = performance.now() - started;
-      if (!this.running || this.timer) return;
-      // Events this relay knows as published (their removal is pending) are no reason to sweep
-      // again soon: at saturation there are always hundreds, and each sweep reads the collection.
-      // A failed publication is, and so are unknown events on a full page (there may be more).
-      const busy = this.leftBehind || (unknown > 0 && this.sweepAfter !== undefined);
-      this.schedule(busy ? (this.options.sweepIntervalMs ?? 1000) : idleSweepDelay(took, this.options.idleSweepIntervalMs));
-    }, delayMs);
-    this.timer.unref();
-  }
-
   /** Events known here as not yet stored by the bus, and how long the oldest has waited. */
   waiting(): { events: number; oldestMs: number } {
-    const oldest = this.unsent.values().next().value;
-    return { events: this.unsent.size, oldestMs: oldest ? Math.round(performance.now() - oldest.since) : 0 };
-  }
-
-  /** A publication failed: sweep again soon rather than at the idle pace. */
-  private noteLeftBehind(): void {
-    this.leftBehind = true;
-    // Outside the failed publication's trace: the sweep serves every record.
-    if (this.running && !this.sweeping) outsideTraces(() => this.schedule(this.options.sweepIntervalMs ?? 1000))();
-  }
-
-  private serialize(id: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.chains.get(id) ?? Promise.resolve();
-    const next = previous.then(work);
-    this.chains.set(id, next);
-    void next.finally(() => {
-      if (this.chains.get(id) === next) this.chains.delete(id);
-    });
-    return next;
+    return this.unsent.waiting();
   }
 
   private async publishAll(id: string, entries: OutboxEntry[]): Promise<void> {
@@ -239,120 +174,23 @@ export class OutboxRelay {
           await tracedPublish(entry.subject, entry.msgId, entry.trace, (headers) =>
             this.bus.publish(entry.subject, JSON.parse(entry.payload), entry.msgId, headers),
           );
-          this.remember(entry.msgId);
+          this.recentlyPublished.add(entry.msgId);
           this.published++;
         }
-        this.unsent.delete(entry.msgId);
+        this.unsent.sent(entry.msgId);
         done.push(entry);
       }
     } catch (err) {
       // Stop at the first failure: a later event must never overtake an earlier one.
       this.publishFailures++;
       this.logger.warn('outbox: publish failed, left for the sweep', { err, recordId: id });
-      this.noteLeftBehind();
+      this.schedule.publicationFailed();
     }
-    if (done.length > 0) this.queueCleanup(id, done);
+    if (done.length > 0) this.cleanup.queue(id, done);
   }
 
   /** Known here as stored by the bus: waiting for removal, being removed, or recently published. */
   private isPublished(id: string, msgId: string): boolean {
-    return this.recentlyPublished.has(msgId) || !!this.cleanup.get(id)?.entries.has(msgId) || !!this.clearing.get(id)?.has(msgId);
-  }
-
-  /**
-   * Published events are removed a little later, many records in one write. Why not at once: the
-   * removal was a third of the database writes behind every change (save, removal, the replica's
-   * apply), and a record that changes again soon needs no removal at all: its next write drops
-   * them. So only records that have waited a while are taken, not every record waiting when the
-   * timer fires: at saturation with 256 tickets, each edited every 0.4 s, taking them all had added
-   * a removal for 4 edits in 10 (the tickets edited last, about to be edited again). While
-   * they wait, the events are known here as published, so nothing publishes them again; if the
-   * process dies first, a sweep publishes them again: the bus drops them as duplicates within its
-   * de-duplication window, and after it the consumers recognise them by version.
-   *
-   * Publication never waits for removal: when the database is too busy for removals to keep up,
-   * they fall behind (and catch up in bigger batches), but events keep flowing.
-   */
-  private queueCleanup(id: string, entries: OutboxEntry[]): void {
-    const waiting = this.cleanup.get(id) ?? { since: performance.now(), entries: new Map<string, OutboxEntry>() };
-    for (const e of entries) waiting.entries.set(e.msgId, e);
-    this.cleanup.set(id, waiting);
-    this.scheduleCleanup();
-  }
-
-  private get cleanupDelayMs(): number {
-    return this.options.cleanupDelayMs ?? 1000;
-  }
-
-  /** Sets the timer for when the record waiting longest is due, if no clean-up is pending. */
-  private scheduleCleanup(): void {
-    if (this.cleanupTimer || this.cleanupQueued) return;
-    const oldest = this.cleanup.values().next().value;
-    if (!oldest) return;
-    const wait = Math.max(0, oldest.since + this.cleanupDelayMs - performance.now());
-    // Outside the trace of the publication that set it: a clean-up serves many records.
-    this.cleanupTimer = setTimeout(
-      outsideTraces(() => void this.flushCleanup(false)),
-      wait,
-    );
-    this.cleanupTimer.unref();
-  }
-
-  /**
-   * Removes the queued published events that are due (`all`: every one), one batch at a time,
-   * after the removal already running. Never rejects.
-   */
-  private flushCleanup(all: boolean): Promise<void> {
-    clearTimeout(this.cleanupTimer);
-    this.cleanupTimer = undefined;
-    this.cleanupAll ||= all;
-    if (this.cleanupQueued || this.cleanup.size === 0) return this.cleaning;
-    this.cleanupQueued = true;
-    this.cleaning = this.cleaning.then(async () => {
-      // Taken only now: what became due while the previous removal ran joins this one. Due: the
-      // records that waited at least half the delay. The timer fires when the oldest has waited
-      // all of it, and those not far behind come along rather than need a write a moment later.
-      const dueSince = this.cleanupAll ? Infinity : performance.now() - this.cleanupDelayMs / 2;
-      this.cleanupQueued = false;
-      this.cleanupAll = false;
-      this.clearing = new Map();
-      for (const [id, waiting] of this.cleanup) {
-        if (waiting.since > dueSince) break; // the rest waited less: the map is in waiting order
-        this.clearing.set(id, waiting.entries);
-        this.cleanup.delete(id);
-      }
-      const batch = [...this.clearing];
-      for (let start = 0; start < batch.length; start += CLEANUP_STATEMENTS) {
-        const chunk = batch.slice(start, start + CLEANUP_STATEMENTS);
-        try {
-          // Removed by exact value (portable: FerretDB's $pull matches whole elements only); an
-          // entry already removed elsewhere simply matches nothing.
-          await this.model.bulkWrite(
-            chunk.map(([id, entries]) => ({
-              updateOne: {
-                filter: { _id: id },
-                update: {
-                  $pullAll: { outbox: [...entries.values()].map(storedEntry) },
-                },
-              },
-            })),
-            { ordered: false },
-          );
-        } catch (err) {
-          // Published but not removed: a sweep publishes them again and the bus drops the duplicates.
-          this.logger.warn('outbox: could not clear published events', { err, records: chunk.length });
-        }
-      }
-      this.clearing = new Map();
-      this.scheduleCleanup();
-    });
-    return this.cleaning;
-  }
-
-  private remember(msgId: string): void {
-    this.recentlyPublished.add(msgId);
-    if (this.recentlyPublished.size > (this.options.rememberPublished ?? 10_000)) {
-      this.recentlyPublished.delete(this.recentlyPublished.values().next().value!);
-    }
+    return this.recentlyPublished.has(msgId) || this.cleanup.holds(id, msgId);
   }
 }
