@@ -1,5 +1,6 @@
 import mongoose, { Schema, Types } from 'mongoose';
-import { idleSweepDelay, OutboxRelay, outboxField, recordEvent, type WithOutbox } from './outbox';
+import { OutboxRelay, outboxField, recordEvent, type WithOutbox } from '.';
+import { idleSweepDelay } from './sweep-schedule';
 import { Subjects } from '../events/subjects';
 import type { TicketEventData, TicketUpdatedEvent } from '../events/contracts';
 import { startTransport, TRANSPORTS, type TestBus, type TestTransport } from '../testing/transports';

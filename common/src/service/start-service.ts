@@ -9,7 +9,7 @@ import { serveHttp } from '../http/serve-http';
 import { edgeLimits, httpTimeoutsOf } from '../config';
 import type { Logger } from '../logger';
 import { ServiceMetrics, type ObservedListener } from '../metrics/service-metrics';
-import { OutboxRelay } from '../outbox/outbox';
+import { OutboxRelay } from '../outbox/relay';
 import type { RunningService } from './run-service';
 
 /** What a service's listeners are to the start-up: each listens and closes. */

@@ -4,7 +4,7 @@ import type { OpenApiDocument } from '../api/openapi-kit';
 import { JetStreamBus } from '../bus/jetstream-bus';
 import { serviceReadiness } from '../http/readiness';
 import { silentLogger, type Logger } from '../logger';
-import { OutboxRelay, type OutboxRelayOptions } from '../outbox/outbox';
+import { OutboxRelay, type OutboxRelayOptions } from '../outbox/relay';
 import type { ServiceAppDeps, ServiceListener } from '../service/start-service';
 import { contractChecked, failOnContractViolations } from './contract';
 import { testMongoUrl, TEST_JWT_KEY } from './helpers';

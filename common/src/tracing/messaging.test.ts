@@ -3,7 +3,7 @@ import { context, propagation, trace, SpanKind, TraceFlags, ROOT_CONTEXT } from 
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { OutboxRelay, outboxField, recordEvent, type OutboxEntry, type WithOutbox } from '../outbox/outbox';
+import { OutboxRelay, outboxField, recordEvent, type OutboxEntry, type WithOutbox } from '../outbox';
 import { Listener, type BatchItem, type BatchResult, type HandlerOutcome, type MessageContext } from '../bus/listener';
 import { Subjects } from '../events/subjects';
 import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
