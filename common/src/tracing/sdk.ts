@@ -1,4 +1,5 @@
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import { mongoStatement } from './db-statement';
 
 /** Requests that say nothing about what the service does: probes and scrapes, every few seconds. */
 const UNTRACED_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/internal/stats']);
@@ -46,12 +47,16 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
     ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]) }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0]),
+        // The services make no HTTP requests of their own (the exporter's are never traced).
+        disableOutgoingRequestInstrumentation: true,
+      }),
       // One span per route handler (the HTTP span gets the route template); not one per
       // middleware or router passed through, a dozen per request that say little and cost on
       // every one.
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
-      new MongoDBInstrumentation(),
+      new MongoDBInstrumentation({ dbStatementSerializer: mongoStatement }),
     ],
   });
   sdk.start();

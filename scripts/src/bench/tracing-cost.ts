@@ -35,7 +35,7 @@ async function restartServices(stack: Stack, env: Record<string, string | undefi
  * End-to-end saturation with tracing off and on (every span sampled and exported over OTLP/HTTP,
  * protobuf, to a receiver in this process that only counts), in alternating rounds on the same
  * stack: off then on, on then off…, so that each round's two runs sit next to each other and one
- * restart per round switches the services over. Leaves the services as the last run had them.
+ * restart per round switches the services over (then a warm-up run). Leaves the services as the last run had them.
  */
 export async function benchTracingCost(
   stack: Stack,
@@ -59,6 +59,9 @@ export async function benchTracingCost(
         if ((mode === 'on') !== tracingOn) {
           await restartServices(stack, mode === 'on' ? tracing : untraced);
           tracingOn = mode === 'on';
+          // Not measured: a fresh process spends its first thousand requests compiling and
+          // connecting, and a round's run right after the restart would pay for it, the other not.
+          await benchEndToEndThroughput(stack, token, options.tickets, 4);
         }
         const before = receiver.requests;
         const services = Object.fromEntries([...stack.tickets, ...stack.orders].map((s) => [s.options.name, s.pid]));

@@ -85,6 +85,12 @@ describe('one trace from an HTTP request through NATS into the other service (re
       expect(edit.consume.name).toBe('process ticket:updated');
       expect(edit.consume.attributes).toMatchObject({ 'messaging.system': 'nats', 'messaging.consumer.group.name': 'orders-service' });
       expect(edit.write.service).toBe('orders');
+      // The statement is the command's shape, values replaced (the services' serializer): not the
+      // edited title, and the write's collection only as a key.
+      const statement = String(edit.write.attributes['db.query.text'] ?? edit.write.attributes['db.statement']);
+      expect(JSON.parse(statement)).toEqual(expect.any(Object));
+      expect(statement).toContain('"?"');
+      expect(statement).not.toContain('traced');
 
       // The order: orders' HTTP span → order:created → tickets' consumer span → the reservation's write
       // and its ticket:updated → orders' consumer span that applies it, all in the order's trace.

@@ -42,19 +42,23 @@ const attributesOf = (list: OtlpAttribute[] = []) => Object.fromEntries(list.map
 export async function startOtlpReceiver(options: { keep: boolean }): Promise<OtlpReceiver> {
   const receiver: OtlpReceiver = { url: '', spans: [], requests: 0, bytes: 0, stop: async () => undefined };
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    const json = (req.headers['content-type'] ?? '').includes('json');
+    // Only bodies to be parsed are held; the others are counted as they arrive and dropped.
+    const chunks: Buffer[] | undefined = options.keep && json ? [] : undefined;
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+      chunks?.push(c);
+    });
     req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const json = (req.headers['content-type'] ?? '').includes('json');
       if (req.method !== 'POST' || req.url !== '/v1/traces') {
         res.writeHead(404).end();
         return;
       }
       receiver.requests++;
-      receiver.bytes += body.length;
-      if (options.keep && json) {
-        const parsed = JSON.parse(body.toString('utf8')) as {
+      receiver.bytes += bytes;
+      if (chunks) {
+        const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
           resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: any[] }[] }[];
         };
         for (const rs of parsed.resourceSpans ?? []) {
