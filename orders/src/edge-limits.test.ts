@@ -1,14 +1,4 @@
-import { createLogger, type RunningService } from '@ticketing/common';
-import {
-  authHeader,
-  newId,
-  rawRequest as send,
-  startNatsServer,
-  testMongoUrl,
-  testToken,
-  TEST_JWT_KEY,
-  type NatsServerHandle,
-} from '@ticketing/common/testing';
+import { authHeader, newId, rawRequest as send, testToken, useRealStartUp } from '@ticketing/common/testing';
 import { loadConfig } from './config';
 import { startService } from './service';
 import { Ticket } from './tickets/ticket-replica.model';
@@ -19,24 +9,7 @@ import { Ticket } from './tickets/ticket-replica.model';
  * MongoDB-protocol server (finding 9 of issue 21).
  */
 describe('orders: what one client can cost', () => {
-  let nats: NatsServerHandle;
-  let service: RunningService | undefined;
-  const start = async (env: Record<string, string>) => {
-    const config = loadConfig({ MONGO_URL: testMongoUrl('orders'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0', ...env });
-    service = await startService(config, createLogger({}, 'silent'));
-    return service.port;
-  };
-
-  beforeAll(async () => {
-    nats = await startNatsServer();
-  });
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-  });
-  afterAll(async () => {
-    await nats.destroy();
-  });
+  const start = useRealStartUp('orders', { loadConfig, startService });
 
   it('when a burst of 100-ticket replica reads comes over many connections, then one runs at a time, the excess gets 503 with Retry-After at once, and single reads and orders are answered meanwhile', async () => {
     // RATE_LIMIT_PER_USER=0: no per-user limit, so that what refuses the burst here is the listing

@@ -1,13 +1,4 @@
-import { createLogger, type RunningService } from '@ticketing/common';
-import {
-  authHeader,
-  rawRequest,
-  startNatsServer,
-  testMongoUrl,
-  testToken,
-  TEST_JWT_KEY,
-  type NatsServerHandle,
-} from '@ticketing/common/testing';
+import { authHeader, rawRequest, testToken, useRealStartUp } from '@ticketing/common/testing';
 import { loadConfig } from './config';
 import { startService } from './service';
 import { Ticket } from './tickets/ticket.model';
@@ -21,24 +12,7 @@ const jsonError = { code: expect.any(String), errors: [{ message: expect.any(Str
  * (configuration from variables, a real port, NATS and the MongoDB-protocol server).
  */
 describe('tickets: what one client can cost', () => {
-  let nats: NatsServerHandle;
-  let service: RunningService | undefined;
-  const start = async (env: Record<string, string>) => {
-    const config = loadConfig({ MONGO_URL: testMongoUrl('tickets'), NATS_URL: nats.url, JWT_KEY: TEST_JWT_KEY, PORT: '0', ...env });
-    service = await startService(config, createLogger({}, 'silent'));
-    return service.port;
-  };
-
-  beforeAll(async () => {
-    nats = await startNatsServer();
-  });
-  afterEach(async () => {
-    await service?.stop();
-    service = undefined;
-  });
-  afterAll(async () => {
-    await nats.destroy();
-  });
+  const start = useRealStartUp('tickets', { loadConfig, startService });
 
   it('when an anonymous client passes RATE_LIMIT_ANONYMOUS, then it gets 429 with the JSON error shape and Retry-After; another address, and the probes, are not affected', async () => {
     const port = await start({ RATE_LIMIT_ANONYMOUS: '3', TRUST_PROXY_HOPS: '0' });

@@ -16,3 +16,4 @@ export * from './service-harness';
 export * from './events';
 export * from './raw-http';
 export * from './raw-request';
+export * from './real-start-up';
