@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import mongoose from 'mongoose';
 import { createTicketingClient } from '@ticketing/client';
 import { waitFor } from '@ticketing/common/testing';
 import { startTestStack } from './stack-fixture';
@@ -113,6 +116,41 @@ describe('one trace from an HTTP request through NATS into the other service (re
       expect(reservation.replicate.name).toBe('process ticket:updated');
       // two requests, two traces
       expect(reservation.post.traceId).not.toBe(edit.put.traceId);
+
+      // A request that fails with 500: every line tickets logged for it carries its request id and
+      // the trace id of its HTTP span. An index the service does not know of (an operator's, say)
+      // makes a second ticket of the same title fail with a duplicate key, which it has no answer for.
+      const ticketsDb = await mongoose.createConnection(stack.tickets[0].options.env.MONGO_URL!).asPromise();
+      try {
+        await ticketsDb.collection('tickets').createIndex({ title: 1 }, { unique: true, name: 'unexpected_unique_title' });
+        const failed = await tickets.POST('/api/tickets', { body: { title: 'traced', price: 10 } });
+        expect(failed.response.status).toBe(500);
+        const requestId = failed.response.headers.get('x-request-id');
+        const post = await waitFor(
+          () =>
+            receiver.spans.find(
+              (s) =>
+                s.service === 'tickets' &&
+                s.kind === SPAN_KIND.server &&
+                method(s) === 'POST' &&
+                (s.attributes['http.response.status_code'] ?? s.attributes['http.status_code']) === 500,
+            ),
+          { timeoutMs: 30_000, intervalMs: 100, what: 'the failed request’s span to reach the receiver' },
+        );
+        const logged = () =>
+          fs
+            .readFileSync(path.join(stack.logDir, 'tickets-0.log'), 'utf8')
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)
+            .filter((line) => line.requestId === requestId);
+        // the error line, and the access line written once the answer has gone out (5xx: warn)
+        await waitFor(() => logged().length >= 2, { what: 'the failed request’s lines in the log' });
+        expect(logged().map((l) => l.message)).toEqual(['http: unexpected error', 'http request']);
+        for (const line of logged()) expect(line).toMatchObject({ requestId, trace_id: post.traceId, span_id: expect.any(String) });
+      } finally {
+        await ticketsDb.close();
+      }
     } finally {
       await stack.stop();
     }
