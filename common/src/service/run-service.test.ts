@@ -44,8 +44,8 @@ function runChild(start: string, env: NodeJS.ProcessEnv = {}) {
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const messages = () => lines.map((l) => l.message);
-  // The service's own lines (pino writes them asynchronously, so their order relative to the
-  // child's console lines is not fixed; among themselves it is).
+  // The service's own lines. pino writes them asynchronously, and at exit flushes what is still
+  // buffered synchronously, possibly ahead of a write still in flight: their order is not fixed.
   const logged = () => lines.filter((l) => l.service === 'svc');
   return { child, lines, messages, logged, exited, stderr: () => stderr };
 }
@@ -67,8 +67,13 @@ describe('runService (a real child process)', () => {
     const run = runChild(`async () => { setTimeout(() => { throw new Error('boom'); }, 10); return { port: 1, stop }; }`);
     expect(await run.exited).toBe(1);
     expect(run.messages()).toContain('stop called');
-    expect(run.logged().map((l) => l.message)).toEqual(['uncaught exception', 'svc shutting down']);
-    expect(run.logged()[0]).toMatchObject({ level: 'error', err: { message: 'boom' } });
+    expect(
+      run
+        .logged()
+        .map((l) => l.message)
+        .sort(),
+    ).toEqual(['svc shutting down', 'uncaught exception']);
+    expect(run.logged().find((l) => l.message === 'uncaught exception')).toMatchObject({ level: 'error', err: { message: 'boom' } });
   });
 
   it('when a promise rejection is not handled, then it logs it and keeps serving', async () => {
@@ -77,7 +82,12 @@ describe('runService (a real child process)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.messages()).toContain('stop called');
-    expect(run.logged().map((l) => l.message)).toEqual(['unhandled promise rejection', 'svc shutting down']);
+    expect(
+      run
+        .logged()
+        .map((l) => l.message)
+        .sort(),
+    ).toEqual(['svc shutting down', 'unhandled promise rejection']);
   });
 
   it('when start-up fails, then it logs why and exits 1', async () => {
