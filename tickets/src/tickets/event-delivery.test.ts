@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { OrderStatus, Subjects, type TicketEventData } from '@ticketing/common';
-import { authHeader, readStream, sleep, testToken, waitFor } from '@ticketing/common/testing';
+import { authHeader, readStream, testToken, waitFor } from '@ticketing/common/testing';
 import { useHarness } from '../test-kit/harness';
 import { buildOrderEvent, ticketBody } from '../test-kit/builders';
 import { publishedTicketEvents, publishOrderEvent } from '../test-kit/events';
@@ -26,8 +26,8 @@ describe('no lost events: the outbox (real nats-server and MongoDB-protocol serv
         .set(authHeader(token))
         .send(ticketBody({ price: 11 }));
       expect(edited.status).toBe(200);
-      await sleep(300);
-      // nothing could be published: both events wait in the ticket itself
+      // the relay tried and failed: nothing could be published, both events wait in the ticket itself
+      await waitFor(() => t.relay.publishFailures > 0, { what: 'the relay to try publishing while NATS is down' });
       const pending = await Ticket.findById(id, { outbox: 1 }).lean().orFail();
       expect(pending.outbox.map((e) => e.msgId)).toEqual([`ticket:created:${id}:0`, `ticket:updated:${id}:1`]);
     } finally {
