@@ -1,28 +1,15 @@
-import mongoose, { Schema, Types } from 'mongoose';
-import { OutboxRelay, outboxField, recordEvent, type WithOutbox } from '.';
+import mongoose, { Types } from 'mongoose';
+import { OutboxRelay, recordEvent } from '.';
 import { idleSweepDelay } from './sweep-schedule';
 import { Subjects } from '../events/subjects';
 import type { TicketEventData, TicketUpdatedEvent } from '../events/contracts';
 import { startTransport, TRANSPORTS, type TestBus, type TestTransport } from '../testing/transports';
 import { testMongoUrl, waitFor } from '../testing/helpers';
+import { itemEventData, outboxItemModel, type OutboxItem } from '../testing/outbox-items';
 
-interface Item extends WithOutbox {
-  title: string;
-  price: number;
-  version: number;
-}
-const Item = mongoose.model<Item>(
-  'OutboxItem',
-  new Schema<Item>({ title: String, price: Number, ...outboxField }, { versionKey: 'version', optimisticConcurrency: true }),
-);
-
-const eventOf = (doc: { id: string; title: string; price: number }, version: number): TicketEventData => ({
-  id: doc.id,
-  version,
-  title: doc.title,
-  price: doc.price,
-  userId: 'u-1',
-});
+type Item = OutboxItem;
+const Item = outboxItemModel('OutboxItem');
+const eventOf = itemEventData;
 
 /** Saves a change together with its event, as a route does. */
 async function change(doc: mongoose.HydratedDocument<Item>, price: number) {

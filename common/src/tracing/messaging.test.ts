@@ -1,37 +1,24 @@
-import mongoose, { Schema } from 'mongoose';
+import mongoose from 'mongoose';
 import { context, propagation, trace, SpanKind, TraceFlags, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { OutboxRelay, outboxField, recordEvent, type OutboxEntry, type WithOutbox } from '../outbox';
+import { OutboxRelay, recordEvent, type OutboxEntry } from '../outbox';
 import { Listener, type BatchItem, type BatchResult, type HandlerOutcome, type MessageContext } from '../bus/listener';
 import { Subjects } from '../events/subjects';
 import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
 import { startTransport, type TestBus, type TestTransport } from '../testing/transports';
 import { testMongoUrl, waitFor } from '../testing/helpers';
+import { itemEventData, outboxItemModel, type OutboxItem } from '../testing/outbox-items';
 
 /**
  * Trace context through the outbox and the bus, with the SDK's tracer in this process, a real
  * MongoDB-protocol server and a real nats-server (JetStream: NATS Streaming has no headers).
  */
 
-interface Item extends WithOutbox {
-  title: string;
-  price: number;
-  version: number;
-}
-const Item = mongoose.model<Item>(
-  'TracedItem',
-  new Schema<Item>({ title: String, price: Number, ...outboxField }, { versionKey: 'version', optimisticConcurrency: true }),
-);
-
-const eventOf = (doc: { id: string; title: string; price: number }, version: number): TicketEventData => ({
-  id: doc.id,
-  version,
-  title: doc.title,
-  price: doc.price,
-  userId: 'u-1',
-});
+type Item = OutboxItem;
+const Item = outboxItemModel('TracedItem');
+const eventOf = itemEventData;
 
 /** Records what it handled, the span active in its handler, and an outbox entry made there. */
 class TracedListener extends Listener<TicketCreatedEvent> {
