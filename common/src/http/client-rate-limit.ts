@@ -28,7 +28,7 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = { windowMs: 60_000, perUser:
  * no proxy is trusted. IPv4-mapped IPv6 addresses count as their IPv4 address; other IPv6
  * addresses by their /56, since one client easily holds a whole block of them.
  */
-export function rateLimitKey(req: Request): string {
+function rateLimitKey(req: Request): string {
   if (req.currentUser) return `user:${req.currentUser.id}`;
   return `ip:${ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown')}`;
 }
