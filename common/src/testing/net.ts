@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 
@@ -5,22 +6,50 @@ import os from 'node:os';
 const handedOut = new Set<number>();
 
 /**
+ * Where servers of the tests get their ports: below the range the OS takes the local ports of
+ * outgoing connections from (Linux: ip_local_port_range), so that a connection opened between
+ * choosing a port and the server binding it cannot take it; one slice per jest worker, so that
+ * two workers do not choose the same one. None where the OS does not say (then port 0).
+ */
+const PORT_SLICES = 8;
+const testPorts: { from: number; size: number } | undefined = (() => {
+  let ephemeralFrom: number;
+  try {
+    ephemeralFrom = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    return undefined;
+  }
+  const from = Math.max(10_000, ephemeralFrom - 12_000);
+  const size = Math.floor((ephemeralFrom - from) / PORT_SLICES);
+  if (!Number.isSafeInteger(ephemeralFrom) || size < 100) return undefined;
+  const worker = (Number(process.env.JEST_WORKER_ID ?? 1) - 1) % PORT_SLICES;
+  return { from: from + worker * size, size };
+})();
+
+/** Binds and releases `port` (0: any) on 127.0.0.1; the port bound, or undefined if it was taken. */
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/**
  * A TCP port that was free a moment ago on 127.0.0.1, and never one this process handed out
  * before: a port chosen for a server that has not started yet (a cluster node's route port) is
- * free again until it does, and the OS may offer it to the next caller (a proxy in front of it).
+ * free again until it does, and would otherwise be offered to the next caller (a proxy in front of it).
  */
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.unref();
-      server.on('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port));
-      });
-    });
-    if (handedOut.has(port)) continue;
+  for (let attempt = 0; ; attempt++) {
+    const candidate = testPorts && attempt < 200 ? testPorts.from + Math.floor(Math.random() * testPorts.size) : 0;
+    if (handedOut.has(candidate)) continue;
+    const port = await tryPort(candidate);
+    if (port === undefined || handedOut.has(port)) continue;
     handedOut.add(port);
     return port;
   }
