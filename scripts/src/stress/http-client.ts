@@ -22,11 +22,14 @@ export function httpClient(baseUrl: string, headers: Record<string, string>, max
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = transport.request(
-        new URL(path, base),
         {
+          protocol: base.protocol,
+          hostname: base.hostname,
+          port: base.port,
+          path,
           method,
           agent,
-          headers: { ...headers, ...(payload === undefined ? {} : { 'content-length': Buffer.byteLength(payload) }) },
+          headers: payload === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(payload) },
         },
         (res) => {
           const chunks: Buffer[] = [];

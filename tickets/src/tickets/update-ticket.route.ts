@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { body, matchedData } from 'express-validator';
+import { body } from 'express-validator';
 import {
   BadRequestError,
   ConflictError,
@@ -56,7 +56,9 @@ export function updateTicketRouter({ relay, written }: { relay: OutboxRelay; wri
 
   const router = Router();
   router.put('/api/tickets/:id', requireAuth, ...ticketBodyRules, versionRule, validateRequest, async (req, res) => {
-    const { title, price, version } = matchedData<TicketBody & { version?: number }>(req, { locations: ['body'] });
+    // As checked and trimmed in place by the rules above (`matchedData` would rebuild the same
+    // values through lodash on every edit).
+    const { title, price, version } = req.body as TicketBody & { version?: number };
     const expected = expectedVersion(req.get('If-Match'), version);
     const user = signedInUser(req);
     const respond = (edited: TicketRecord) => res.set('ETag', versionTag(edited.version)).json(ticketView(edited));
