@@ -37,7 +37,11 @@ export function requestLog(logger: Logger): RequestHandler {
     serializers: { req: (req: IncomingMessage) => ({ method: req.method, url: req.url }) },
     quietResLogger: true,
     autoLogging: { ignore: (req) => PROBES.has(pathOf(req)) },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'warn' : 'debug'),
+    // A level the logger would not write is 'silent', so that pino-http builds no line for it.
+    customLogLevel: (_req, res, err) => {
+      const level = err || res.statusCode >= 500 ? 'warn' : 'debug';
+      return logger.isLevelEnabled(level) ? level : 'silent';
+    },
     customSuccessMessage: () => 'http request',
     customErrorMessage: () => 'http request',
     customSuccessObject: (req, res, val: { responseTime: number }) => line(req, res, val.responseTime),
