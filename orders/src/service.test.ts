@@ -1,4 +1,4 @@
-import { JetStreamBus, Subjects, createLogger, type OrderEventData, type RunningService } from '@ticketing/common';
+import { Subjects, createLogger, type OrderEventData, type RunningService } from '@ticketing/common';
 import {
   TEST_JWT_KEY,
   authHeader,
@@ -10,6 +10,7 @@ import {
   waitFor,
   type NatsServerHandle,
   newId,
+  JetStreamBus,
 } from '@ticketing/common/testing';
 import request from 'supertest';
 import { loadConfig } from './config';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, Subjects, type RunningService } from '@ticketing/common';
+import { createLogger, Subjects, type RunningService } from '@ticketing/common';
 import {
   acceptsConnection,
   authHeader,
@@ -14,6 +14,7 @@ import {
   TEST_JWT_KEY,
   waitFor,
   type NatsServerHandle,
+  JetStreamBus,
 } from '@ticketing/common/testing';
 import { loadConfig } from './config';
 import { startService } from './service';

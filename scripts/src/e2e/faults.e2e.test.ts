@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
-import { JetStreamBus, Subjects, eventMessageId, type TicketEventData } from '@ticketing/common';
-import { readDeadLetters, readStream, waitFor } from '@ticketing/common/testing';
+import { Subjects, type TicketEventData } from '@ticketing/common';
+import { readDeadLetters, readStream, waitFor, JetStreamBus, eventMessageId } from '@ticketing/common/testing';
 import { runStress } from '../stress/run-stress';
 import { listenerStats, startTestStack } from './stack-fixture';
 

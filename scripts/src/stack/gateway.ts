@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { pipeline } from 'node:stream';
-import { answerJson, createHttpServer, type HttpTimeouts } from '@ticketing/common';
+import { answerJson, createHttpServer, type HttpTimeouts } from '@ticketing/common/testing';
 import { normaliseRequestPath } from './request-path';
 
 export interface Route {
