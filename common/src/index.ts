@@ -3,7 +3,15 @@ export * from './bus';
 export * from './http';
 export * from './outbox';
 export * from './service';
-export * from './config';
+export {
+  httpTimeoutsOf,
+  parseConfig,
+  loadConfigOrExit,
+  httpTimeoutsEnvShape,
+  hostSetting,
+  jwtMaxLifetimeSetting,
+  serviceEnvShape,
+} from './config';
 export { createLogger, silentLogger, type Logger } from './logger';
 export * from './lru-map';
 export * from './metrics';

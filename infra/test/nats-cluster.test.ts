@@ -6,8 +6,7 @@
 import type { IStatefulSet } from 'kubernetes-models/apps/v1';
 import type { IContainer } from 'kubernetes-models/v1';
 import { imageOf, named, ofKind, SERVICES } from './manifests';
-import { STREAM_LIMITS } from '@ticketing/common';
-import { natsUsers } from '@ticketing/common/testing';
+import { natsUsers, STREAM_LIMITS } from '@ticketing/common/testing';
 import { parseNatsConf, type NatsConf } from './nats-conf';
 import { appContainer, containerPortNumber, envVar, workloadsBehind } from './service-routing';
 

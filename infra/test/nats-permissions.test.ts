@@ -7,8 +7,17 @@
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { ALL_SUBJECTS, DEFAULT_STREAM, durableName, JetStreamBus, Subjects, type Subject } from '@ticketing/common';
-import { startNatsCluster, waitFor, type NatsClusterHandle } from '@ticketing/common/testing';
+import { Subjects } from '@ticketing/common';
+import {
+  startNatsCluster,
+  waitFor,
+  type NatsClusterHandle,
+  ALL_SUBJECTS,
+  DEFAULT_STREAM,
+  durableName,
+  JetStreamBus,
+  type Subject,
+} from '@ticketing/common/testing';
 import { QUEUE_GROUP_NAME as ORDERS_GROUP } from '../../orders/src/queue-group';
 import { QUEUE_GROUP_NAME as TICKETS_GROUP } from '../../tickets/src/queue-group';
 

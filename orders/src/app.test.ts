@@ -1,5 +1,5 @@
-import { silentLogger, serviceReadiness } from '@ticketing/common';
-import { TEST_JWT_KEY, authHeader, testToken } from '@ticketing/common/testing';
+import { silentLogger } from '@ticketing/common';
+import { TEST_JWT_KEY, authHeader, testToken, serviceReadiness } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { createApp } from './app';

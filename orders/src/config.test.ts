@@ -1,4 +1,4 @@
-import { ConfigError } from '@ticketing/common';
+import { ConfigError } from '@ticketing/common/testing';
 import { REQUIRED_ENV, loadConfig } from './config';
 
 const minimal = { MONGO_URL: 'mongodb://localhost:27017/orders', NATS_URL: 'nats://localhost:4222', JWT_KEY: 'a-long-enough-key' };

@@ -1,17 +1,17 @@
-import { JetStreamBus, Subjects, createLogger, type OrderEventData, type RunningService } from '@ticketing/common';
+import { Subjects, createLogger, type OrderEventData, type RunningService } from '@ticketing/common';
 import {
   TEST_JWT_KEY,
   authHeader,
   readStream,
-  sleep,
   startNatsServer,
+  startSlowRequest,
   testMongoUrl,
   testToken,
   waitFor,
   type NatsServerHandle,
   newId,
+  JetStreamBus,
 } from '@ticketing/common/testing';
-import http from 'node:http';
 import request from 'supertest';
 import { loadConfig } from './config';
 import { startService } from './service';
@@ -94,19 +94,8 @@ describe('the orders service as main.ts runs it (real servers)', () => {
 
   it('when it is stopped during a request, then that request is finished, new ones are refused, and it disconnects cleanly', async () => {
     const body = JSON.stringify({ ticketId: newId() });
-    const inFlight = http.request({
-      host: '127.0.0.1',
-      port: service.port,
-      method: 'POST',
-      path: '/api/orders',
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...authHeader(testToken()) },
-    });
-    const answered = new Promise<number>((resolve, reject) => {
-      inFlight.on('response', (res) => resolve(res.statusCode ?? 0));
-      inFlight.on('error', reject);
-    });
-    inFlight.write(body.slice(0, 5));
-    await sleep(50);
+    const inFlight = startSlowRequest(service.port, '/api/orders', body, authHeader(testToken()));
+    await inFlight.started;
 
     const stopped = service.stop();
     // stopping has begun once new connections are refused
@@ -120,9 +109,9 @@ describe('the orders service as main.ts runs it (real servers)', () => {
           ),
       { what: 'new connections to be refused' },
     );
-    inFlight.end(body.slice(5));
+    inFlight.finish();
 
-    expect(await answered).toBe(404); // an unknown ticket: the request ran to the end, against a live database
+    expect((await inFlight.response).status).toBe(404); // an unknown ticket: the request ran to the end, against a live database
     await stopped;
     await expect(api().get('/healthz')).rejects.toThrow(/ECONNREFUSED/);
     expect(logs.filter((l) => l.level === 'error')).toEqual([]);

@@ -6,8 +6,8 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { EVENT_BUSES, signToken } from '@ticketing/common';
-import { databaseUrl } from '@ticketing/common/testing';
+import { signToken } from '@ticketing/common';
+import { databaseUrl, EVENT_BUSES } from '@ticketing/common/testing';
 import { startStack } from './stack/stack';
 import { percentile } from './stress/percentiles';
 import { benchRawJetStream } from './bench/raw-jetstream';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { verifySession } from '@ticketing/common';
+import { verifySession } from '@ticketing/common/testing';
 import { DEV_JWT_KEY } from './dev-key';
 
 /** The environment of a user who set neither (the development key, the default maximum lifetime). */

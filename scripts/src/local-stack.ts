@@ -2,8 +2,7 @@
 /**
  * `npm start`: the whole system on this machine (see USAGE).
  */
-import { localDir } from '@ticketing/common/testing';
-import { EVENT_BUSES } from '@ticketing/common';
+import { localDir, EVENT_BUSES } from '@ticketing/common/testing';
 import { startStack } from './stack/stack';
 import { startBanner } from './stack/banner';
 

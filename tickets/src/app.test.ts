@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { DB_BUFFER_TIMEOUT_MS, silentLogger } from '@ticketing/common';
-import { authHeader, testMongoUrl, testToken, TEST_JWT_KEY, waitFor } from '@ticketing/common/testing';
+import { silentLogger } from '@ticketing/common';
+import { authHeader, testMongoUrl, testToken, TEST_JWT_KEY, waitFor, DB_BUFFER_TIMEOUT_MS } from '@ticketing/common/testing';
 import { useHarness } from './test-kit/harness';
 import { buildTicket, ticketBody } from './test-kit/builders';
 import { createApp } from './app';

@@ -1,4 +1,4 @@
-import { ConfigError } from '@ticketing/common';
+import { ConfigError } from '@ticketing/common/testing';
 import { loadConfig, REQUIRED_ENV } from './config';
 
 const validEnv = { MONGO_URL: 'mongodb://tickets-mongo:27017/tickets', NATS_URL: 'nats://nats:4222', JWT_KEY: 'a-long-enough-key' };

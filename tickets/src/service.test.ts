@@ -1,19 +1,20 @@
-import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import mongoose from 'mongoose';
-import { createLogger, JetStreamBus, Subjects, type RunningService } from '@ticketing/common';
+import { createLogger, Subjects, type RunningService } from '@ticketing/common';
 import {
   acceptsConnection,
   authHeader,
   otherAddressesOfThisMachine,
   readStream,
   startNatsServer,
+  startSlowRequest,
   testMongoUrl,
   testToken,
   TEST_JWT_KEY,
   waitFor,
   type NatsServerHandle,
+  JetStreamBus,
 } from '@ticketing/common/testing';
 import { loadConfig } from './config';
 import { startService } from './service';
@@ -111,7 +112,7 @@ describe('tickets process start-up and graceful shutdown', () => {
 
   it('when stopped while a request is in flight, then that request completes (and its event is published) before everything closes', async () => {
     const port = service.port;
-    const inFlight = startSlowPost(port, JSON.stringify({ title: 'Last call', price: 12 }));
+    const inFlight = startSlowRequest(port, '/api/tickets', JSON.stringify({ title: 'Last call', price: 12 }), authHeader(testToken()));
     await inFlight.started;
 
     let stopDone = false;
@@ -145,26 +146,4 @@ function refusesConnections(port: number): Promise<boolean> {
       ),
     { what: `port ${port} to refuse connections` },
   );
-}
-
-/** POSTs a ticket: headers and the first bytes now, the rest of the body when `finish` is called. */
-function startSlowPost(port: number, body: string) {
-  const req = http.request({
-    port,
-    host: '127.0.0.1',
-    method: 'POST',
-    path: '/api/tickets',
-    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...authHeader(testToken()) },
-  });
-  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-  });
-  // give the server a moment to accept the connection and start on the request
-  const started = new Promise<void>((resolve) => req.write(body.slice(0, 5), () => setTimeout(resolve, 100)));
-  return { response, started, finish: () => req.end(body.slice(5)) };
 }

@@ -6,7 +6,7 @@ import { Subjects } from '../events/subjects';
 import { createLogger } from '../logger';
 import { eventMessageId, type TicketEventData } from '../events/contracts';
 import { readStream } from '../testing/stream-reader';
-import { sleep, waitFor } from '../testing/helpers';
+import { waitFor } from '../testing/helpers';
 import { startTransport, TRANSPORTS, type TestBus, type TestTransport } from '../testing/transports';
 
 const buildTicketEvent = (overrides: Partial<TicketEventData> = {}): TicketEventData => ({
@@ -51,11 +51,15 @@ describe.each(TRANSPORTS)('bus and Listener base on %s (real server)', (transpor
 
   it('when a handler succeeds, then the event is acknowledged and not delivered again', async () => {
     const listener = await listen(new RecordingListener(bus, 'g-ack'));
-    await publish(buildTicketEvent());
+    const event = buildTicketEvent();
+    await publish(event);
     await waitFor(() => listener.handledEvents.length === 1);
-    await sleep(300);
-    expect(listener.handledEvents).toHaveLength(1);
     await waitFor(async () => (await unacked('g-ack')) === 0, { what: 'no unacknowledged message' });
+    // A later event handled: a second delivery of the first would have come before it.
+    const later = buildTicketEvent();
+    await publish(later);
+    await waitFor(() => listener.handledEvents.some((e) => e.id === later.id), { what: 'the later event' });
+    expect(listener.handledEvents).toEqual([event, later]);
   });
 
   it('when a handler throws, then the event is redelivered later and processed once it succeeds, and the process stays up', async () => {
@@ -169,7 +173,8 @@ describe.each(TRANSPORTS)('bus and Listener base on %s (real server)', (transpor
     const events = Array.from({ length: 1000 }, () => buildTicketEvent());
     for (let i = 0; i < events.length; i += 100) await Promise.all(events.slice(i, i + 100).map(publish));
     await waitFor(() => a.handledEvents.length + b.handledEvents.length >= 1000, { timeoutMs: 30_000 });
-    await sleep(500);
+    // Every delivery acknowledged: none is in flight, and an acknowledged event is not delivered again.
+    await waitFor(async () => (await unacked('g-shared')) === 0, { what: 'no unacknowledged message' });
     const ids = [...a.handledEvents, ...b.handledEvents].map((e) => e.id);
     expect(ids).toHaveLength(1000);
     expect(new Set(ids).size).toBe(1000);
@@ -186,9 +191,13 @@ describe.each(TRANSPORTS)('bus and Listener base on %s (real server)', (transpor
     await publish(event);
     const copies = transport.dedupes ? 1 : 2;
     await waitFor(() => listener.handledEvents.length === copies);
-    await sleep(300);
-    expect(listener.handledEvents).toEqual(Array.from({ length: copies }, () => event));
-    expect(await transport.read(Subjects.TicketCreated)).toHaveLength(copies);
+    // A later event handled: any further copy, stored before it, would have been delivered first.
+    const later = buildTicketEvent();
+    await publish(later);
+    await waitFor(() => listener.handledEvents.some((e) => e.id === later.id), { what: 'the later event' });
+    expect(listener.handledEvents.filter((e) => e.id === event.id)).toEqual(Array.from({ length: copies }, () => event));
+    expect(listener.handledEvents).toHaveLength(copies + 1);
+    expect(await transport.read(Subjects.TicketCreated)).toHaveLength(copies + 1);
   });
 
   it('when a durable listener is stopped while events are published, then it receives them all when it restarts', async () => {
@@ -286,7 +295,8 @@ describe.each(TRANSPORTS)('bus and Listener base on %s (real server)', (transpor
     );
     await Promise.all(events.map(publish));
     await waitFor(() => listener.handledEvents.length === 10, { timeoutMs: 15_000 });
-    await sleep(300);
+    // Every delivery acknowledged: no retry is still to come.
+    await waitFor(async () => (await unacked('g-batch-retry')) === 0, { what: 'no unacknowledged message' });
     expect(listener.handledEvents.map((e) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
     const firstBatch = listener.batchSizes[0];
     // the failed batch's events once each, and the early event twice (deliveries 1 and 2)
@@ -323,18 +333,20 @@ describe('JetStream bus specifics (real nats-server)', () => {
     return listener;
   };
 
-  /** Counts the writes to the bus's socket while `run` runs. */
-  const socketWrites = async (onBus: JetStreamBus, run: () => Promise<void>): Promise<number> => {
+  /** Counts the writes to the bus's socket while `run` runs; `run` can see what they carried. */
+  const socketWrites = async (onBus: JetStreamBus, run: (sent: () => string) => Promise<void>): Promise<number> => {
     const socket = (onBus.connection as unknown as { protocol: { transport: { socket: { write: (...args: unknown[]) => boolean } } } })
       .protocol.transport.socket;
     const write = socket.write;
     let writes = 0;
+    let text = '';
     socket.write = (...args: unknown[]) => {
       writes++;
+      text += typeof args[0] === 'string' ? args[0] : Buffer.from(args[0] as Uint8Array).toString('latin1');
       return write.apply(socket, args);
     };
     try {
-      await run();
+      await run(() => text);
     } finally {
       socket.write = write;
     }
@@ -355,10 +367,11 @@ describe('JetStream bus specifics (real nats-server)', () => {
     const events = Array.from({ length: 100 }, () => buildTicketEvent());
     await Promise.all(events.map(publish));
     const listener = new RecordingListener(bus, 'g-acks', () => new Promise((resolve) => setImmediate(resolve)));
-    const writes = await socketWrites(bus, async () => {
+    const writes = await socketWrites(bus, async (sent) => {
       await listen(listener);
       await waitFor(() => listener.handledEvents.length === 100);
-      await sleep(50);
+      // Each ack is a publication to the message's $JS.ACK reply subject.
+      await waitFor(() => sent().split('PUB $JS.ACK.').length - 1 === 100, { what: 'the 100 acks written' });
     });
     // Pull requests and the consumer's set-up are writes too: a few of those, and far fewer than one per ack.
     expect(writes).toBeLessThanOrEqual(30);

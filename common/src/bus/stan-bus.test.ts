@@ -4,6 +4,7 @@ import { RecordingListener } from '../testing/test-listeners';
 import { Subjects } from '../events/subjects';
 import type { TicketEventData } from '../events/contracts';
 import { waitFor } from '../testing/helpers';
+import { createLogger, type Logger } from '../logger';
 import { startStanServer, stanClients, type StanServerHandle } from '../testing/stan-server';
 import { startTcpProxy, type TcpProxy } from '../testing/tcp-proxy';
 
@@ -23,8 +24,8 @@ describe('NATS Streaming bus connections (real nats-streaming-server)', () => {
   let server: StanServerHandle;
   let proxy: TcpProxy;
   const opened: { close(): Promise<void> }[] = [];
-  const connect = async (name: string, url = server.url) => {
-    const bus = await StanBus.connect({ servers: url, clusterId: server.clusterId, name, pingIntervalMs: 1_000, maxPingsOut: 2 });
+  const connect = async (name: string, url = server.url, logger?: Logger) => {
+    const bus = await StanBus.connect({ servers: url, clusterId: server.clusterId, name, pingIntervalMs: 1_000, maxPingsOut: 2, logger });
     opened.push(bus);
     return bus;
   };
@@ -74,7 +75,12 @@ describe('NATS Streaming bus connections (real nats-streaming-server)', () => {
 
   it('when a connection drops for longer than the pings allow, then the bus connects anew with a fresh id, re-subscribes and gets what was published meanwhile', async () => {
     const publisher = await connect('publisher');
-    const bus = await connect('orders-blip', `nats://127.0.0.1:${proxy.port}`);
+    const lines: { message: string }[] = [];
+    const bus = await connect(
+      'orders-blip',
+      `nats://127.0.0.1:${proxy.port}`,
+      createLogger({}, 'info', (line) => lines.push(JSON.parse(line))),
+    );
     const listener = await listen(bus, 'g-blip');
     const before = ticketEvent();
     await publisher.publish(Subjects.TicketCreated, before);
@@ -85,8 +91,12 @@ describe('NATS Streaming bus connections (real nats-streaming-server)', () => {
     await waitFor(() => !bus.isConnected(), { what: 'the bus noticed the cut' });
     const during = Array.from({ length: 10 }, ticketEvent);
     for (const e of during) await publisher.publish(Subjects.TicketCreated, e);
-    // Longer than two unanswered pings a second apart, and than the server's heartbeat check.
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Cut for longer than the pings allow: the bus has given its connection up and the server,
+    // by its heartbeat check, has forgotten the client.
+    await waitFor(() => lines.some((l) => l.message.startsWith('bus: NATS Streaming connection lost')), {
+      what: 'the bus to give the connection up',
+    });
+    await waitFor(async () => !(await stanClients(server.monitorUrl)).includes(firstId), { what: 'the server to forget the client' });
     await proxy.restore();
 
     await waitFor(() => bus.isConnected() && bus.currentClientId !== firstId, { timeoutMs: 15_000, what: 'a new connection' });

@@ -1,8 +1,7 @@
 // What the services use; the schemas themselves stay behind the Listener that checks them.
-export * from './subjects';
+export { Subjects } from './subjects';
 export * from './order-status';
 export {
-  eventMessageId,
   type TicketEventData,
   type OrderEventData,
   type TicketCreatedEvent,

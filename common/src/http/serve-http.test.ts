@@ -1,4 +1,6 @@
+import http from 'node:http';
 import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { KEEP_ALIVE_TIMEOUT_MS, serveHttp, type HttpService } from './serve-http';
 import { sleep, waitFor } from '../testing/helpers';
@@ -42,33 +44,50 @@ describe('serveHttp', () => {
 
   it('when a kept-alive connection stays idle past Node’s default 5 s, then the server keeps it open and serves the next request on it', async () => {
     service = await serveHttp((_req, res) => res.end('ok'), 0);
-    const client = await connect(service.port);
-    const first = await client.get('/one');
-    expect(first).toMatch(/^HTTP\/1.1 200/);
-    expect(first.toLowerCase()).toContain(`keep-alive: timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`);
-    await sleep(6000);
-    expect(client.ended()).toBe(false);
-    expect(await client.get('/two')).toMatch(/^HTTP\/1.1 200/);
-    client.socket.destroy();
+    // A plain Node server keeping idle connections a little longer than Node's default, with a
+    // connection idle beside this one: its closing shows that the default has passed.
+    const plain = http.createServer({ keepAliveTimeout: 5_500 }, (_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = await connect(service.port);
+      const beside = await connect((plain.address() as AddressInfo).port);
+      const first = await client.get('/one');
+      expect(first).toMatch(/^HTTP\/1.1 200/);
+      expect(first.toLowerCase()).toContain(`keep-alive: timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}`);
+      expect(await beside.get('/one')).toMatch(/^HTTP\/1.1 200/);
+      await waitFor(() => beside.ended(), { what: 'Node’s default keep-alive timeout to pass', timeoutMs: 15_000 });
+      expect(client.ended()).toBe(false);
+      expect(await client.get('/two')).toMatch(/^HTTP\/1.1 200/);
+      client.socket.destroy();
+    } finally {
+      await new Promise((resolve) => plain.close(resolve));
+    }
   }, 20_000);
 
   it('when closed with a request in flight and an idle connection open, then the request finishes and both connections are closed at once', async () => {
-    service = await serveHttp(async (_req, res) => {
-      await sleep(300);
+    let arrived!: () => void;
+    const inHandler = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    service = await serveHttp(async (req, res) => {
+      if (req.url === '/slow') {
+        arrived();
+        await released;
+      }
       res.end('done');
     }, 0);
     const idle = await connect(service.port);
     await idle.get('/warm-up');
     const busy = await connect(service.port);
     const answer = busy.get('/slow');
-    await sleep(50);
+    await inHandler;
     const closed = service.close();
+    release();
     const head = await answer;
     expect(head).toMatch(/^HTTP\/1.1 200/);
     await closed; // would wait for the keep-alive timeout (65 s) if idle connections were left open
     expect(idle.ended()).toBe(true);
-    await sleep(50);
-    expect(busy.ended()).toBe(true);
+    await waitFor(() => busy.ended(), { what: 'the busy connection to be closed after its answer' });
   }, 20_000);
 
   it('when given a host, then it listens on that address only: other addresses of this machine are refused', async () => {
@@ -201,7 +220,15 @@ describe('serveHttp timeouts (raw sockets; short timeouts so that the tests are 
     service = await serveHttp(echo, 0, { timeouts: { headersMs: 500, requestMs: 1000, inactivityMs: 500 } });
     const client = await connect(service.port);
     expect(await client.get('/one')).toMatch(/^HTTP\/1.1 200/);
-    await sleep(1500);
+    // Requests on other connections whose headers stop arriving, one after the other: the second's
+    // 408 shows that the headers timeout has passed since this connection's last request, and
+    // that the server has checked its deadlines since (it does so only every so often).
+    for (let i = 0; i < 2; i++) {
+      const stalled = await connect(service.port);
+      stalled.socket.write('GET /stalled HTTP/1.1\r\nHost: 127.');
+      await waitFor(() => stalled.ended(), { what: 'the stalled request to be cut off', timeoutMs: 15_000 });
+      expect(stalled.received()).toMatch(/^HTTP\/1.1 408 /);
+    }
     expect(client.ended()).toBe(false);
     expect(await client.get('/two')).toMatch(/^HTTP\/1.1 200/);
     client.socket.destroy();

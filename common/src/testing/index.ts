@@ -1,3 +1,4 @@
+export * from './common-parts';
 export * from './local-paths';
 export * from './net';
 export * from './child-server';

@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import type { AddressInfo } from 'node:net';
 import mongoose, { type Model } from 'mongoose';
 import type { OpenApiDocument } from '../api/openapi-kit';
 import { JetStreamBus } from '../bus/jetstream-bus';
@@ -6,7 +7,7 @@ import { serviceReadiness } from '../http/readiness';
 import { silentLogger, type Logger } from '../logger';
 import { OutboxRelay, type OutboxRelayOptions } from '../outbox/relay';
 import type { ServiceAppDeps, ServiceListener } from '../service/start-service';
-import { contractChecked, failOnContractViolations } from './contract';
+import { contractChecked, declaredRoutes, documentedRoutes, failOnContractViolations } from './contract';
 import { testMongoUrl, TEST_JWT_KEY } from './helpers';
 import { startNatsServer, type NatsServerHandle } from './nats-server';
 
@@ -107,4 +108,53 @@ export function useServiceHarness<L extends { [K in keyof L]: ServiceListener },
     await harness.close?.();
   });
   return harness;
+}
+
+/** A service's `startHarness` and `useHarness` (its test-kit/harness.ts), bound to it. */
+export function serviceHarnesses<L extends { [K in keyof L]: ServiceListener }, O extends HarnessOptions>(service: ServiceUnderTest<L, O>) {
+  return {
+    /** Real servers for a test that manages their lifetime itself (`close()` when done). */
+    startHarness: (options?: O): Promise<ServiceHarness<L>> => startServiceHarness(service, options ?? ({} as O)),
+    /** Real servers for the tests of one `describe`: started before them, closed after them. */
+    useHarness: (options?: O): ServiceHarness<L> => useServiceHarness(service, options ?? ({} as O)),
+  };
+}
+
+/**
+ * The tests of a service's OpenAPI document, the same for every service: it is served as JSON at
+ * `/api/<service>/openapi.json` without signing in, and it documents exactly the app's routes.
+ */
+export function describeOpenApiDocument<L extends { [K in keyof L]: ServiceListener }, O extends HarnessOptions>(
+  service: ServiceUnderTest<L, O>,
+): void {
+  describe(`the ${service.name} OpenAPI document`, () => {
+    const h = useServiceHarness(service, {} as O);
+
+    it(`when asked at /api/${service.name}/openapi.json, then it is served as JSON without signing in (not taken for a record id)`, async () => {
+      const server = h.app.listen(0, '127.0.0.1');
+      try {
+        await new Promise((resolve) => server.once('listening', resolve));
+        const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/${service.name}/openapi.json`);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        const body = (await res.json()) as { openapi: string };
+        expect(body).toEqual(JSON.parse(JSON.stringify(service.openApi)));
+        expect(body.openapi).toBe('3.1.0');
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
+
+    it('describes exactly the routes the app has: none undocumented, none documented that does not exist', () => {
+      const app = service.createApp(
+        { jwtKey: TEST_JWT_KEY, relay: h.relay, logger: silentLogger, readiness: {}, stats: () => ({}) },
+        {} as O,
+      );
+      const routes = declaredRoutes(app).filter((r) => r.split(' ')[1].startsWith('/api/'));
+      const documented = documentedRoutes(service.openApi);
+      expect(routes.filter((r) => !documented.includes(r))).toEqual([]);
+      expect(documented.filter((r) => !routes.includes(r))).toEqual([]);
+      expect(routes.sort()).toEqual(documented.sort());
+    });
+  });
 }

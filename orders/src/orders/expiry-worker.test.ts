@@ -1,5 +1,5 @@
 import { OrderStatus, OutboxRelay, Subjects } from '@ticketing/common';
-import { authHeader, sleep, testToken, waitFor } from '@ticketing/common/testing';
+import { authHeader, testToken, waitFor } from '@ticketing/common/testing';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { fakeClock, givenTicket } from '../test-kit/builders';
@@ -108,9 +108,13 @@ describe('order expiry (real MongoDB-protocol server and nats-server)', () => {
   it('when the process restarts before the deadline, then the new process still expires the order and publishes it', async () => {
     const placed = await placeOrder();
     const before = worker();
+    const passes = jest.spyOn(before, 'runOnce');
     before.start();
-    await sleep(120);
+    // A pass starts only once the one before has finished: two started means one done, and stop
+    // waits for the second.
+    await waitFor(() => passes.mock.calls.length >= 2, { what: 'two passes of the worker' });
     await before.stop();
+    expect(await Promise.all(passes.mock.results.map((r) => r.value as Promise<number>))).toEqual(passes.mock.results.map(() => 0));
     expect(await Order.findById(placed.id).lean()).toMatchObject({ status: 'created' });
 
     // "Restart": everything in memory is gone; only the database and the stream remain.

@@ -1,5 +1,5 @@
-import type { JetStreamBus, OrderEventData, Subject, TicketEventData } from '@ticketing/common';
-import { publishEvent, settledEvents, type PublishedEvent } from '@ticketing/common/testing';
+import type { OrderEventData, TicketEventData } from '@ticketing/common';
+import { publishEvent, settledEvents, type PublishedEvent, type JetStreamBus, type Subject } from '@ticketing/common/testing';
 import { Order } from '../orders/order.model';
 
 /** Every order event stored in the stream about this order, once its outbox is empty (see `settledEvents`). */

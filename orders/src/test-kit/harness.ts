@@ -1,15 +1,7 @@
-import { ordersOpenApi } from '@ticketing/common';
-import {
-  startServiceHarness,
-  useServiceHarness,
-  type HarnessOptions,
-  type ServiceHarness,
-  type ServiceUnderTest,
-} from '@ticketing/common/testing';
+import { serviceHarnesses, type HarnessOptions, type ServiceHarness, type ServiceUnderTest } from '@ticketing/common/testing';
 import { createApp } from '../app';
-import { connectDatabase } from '../database';
-import { createListeners, serviceStats, type ServiceListeners } from '../listeners';
-import { Order } from '../orders/order.model';
+import type { ServiceListeners } from '../listeners';
+import { serviceParts } from '../service';
 
 export type Harness = ServiceHarness<ServiceListeners>;
 
@@ -20,18 +12,9 @@ export interface OrdersHarnessOptions extends HarnessOptions {
 }
 
 /** The orders service as service.ts wires it (see `startServiceHarness`). */
-const orders: ServiceUnderTest<ServiceListeners, OrdersHarnessOptions> = {
-  name: 'orders',
-  connectDatabase: (url) => connectDatabase(url),
-  outboxModel: Order,
-  openApi: ordersOpenApi,
-  createListeners,
-  stats: serviceStats,
+export const serviceUnderTest: ServiceUnderTest<ServiceListeners, OrdersHarnessOptions> = {
+  ...serviceParts,
   createApp: (deps, options) => createApp({ ...deps, clock: options.clock, expirationSeconds: options.expirationSeconds ?? 900 }),
 };
 
-/** Real servers for a test that manages their lifetime itself (`close()` when done). */
-export const startHarness = (options: OrdersHarnessOptions = {}): Promise<Harness> => startServiceHarness(orders, options);
-
-/** Real servers for the tests of one `describe`: started before them, closed after them. */
-export const useHarness = (options: OrdersHarnessOptions = {}): Harness => useServiceHarness(orders, options);
+export const { startHarness, useHarness } = serviceHarnesses(serviceUnderTest);

@@ -1,5 +1,5 @@
-import { Subjects, eventMessageId, type TicketEventData } from '@ticketing/common';
-import { waitFor } from '@ticketing/common/testing';
+import { Subjects, type TicketEventData } from '@ticketing/common';
+import { waitFor, eventMessageId } from '@ticketing/common/testing';
 import fc from 'fast-check';
 import { buildTicketEvent } from '../test-kit/builders';
 import { publishTicketEvent } from '../test-kit/events';

@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { SameTurn } from '@ticketing/common';
+import { SameTurn } from '@ticketing/common/testing';
 
 /**
  * The database work of one end-to-end ticket update, and nothing else (no HTTP, no bus, no

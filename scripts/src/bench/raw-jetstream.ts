@@ -1,6 +1,6 @@
-import { JetStreamBus, Listener, Publisher, Subjects, type Bus, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
+import { Listener, Subjects, type Bus, type TicketEventData, type TicketUpdatedEvent } from '@ticketing/common';
 import { Types } from 'mongoose';
-import { startNatsServer } from '@ticketing/common/testing';
+import { startNatsServer, JetStreamBus, Publisher } from '@ticketing/common/testing';
 
 class TicketUpdatedPublisher extends Publisher<TicketUpdatedEvent> {
   readonly subject = Subjects.TicketUpdated;

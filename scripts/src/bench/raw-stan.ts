@@ -1,5 +1,4 @@
-import { StanBus } from '@ticketing/common';
-import { startStanServer } from '@ticketing/common/testing';
+import { startStanServer, StanBus } from '@ticketing/common/testing';
 import { benchRawBus } from './raw-jetstream';
 
 /**

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
-import { JetStreamBus, Subjects, eventMessageId, type TicketEventData } from '@ticketing/common';
-import { readDeadLetters, readStream, waitFor } from '@ticketing/common/testing';
+import { Subjects, type TicketEventData } from '@ticketing/common';
+import { readDeadLetters, readStream, waitFor, JetStreamBus, eventMessageId } from '@ticketing/common/testing';
 import { runStress } from '../stress/run-stress';
 import { listenerStats, startTestStack } from './stack-fixture';
 
@@ -173,13 +173,17 @@ describe('faults the system survives (real processes, real servers)', () => {
     try {
       const tickets = stack.tickets[0];
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` };
+      let answered = 0;
       const requests = Array.from({ length: 40 }, (_, i) =>
-        fetch(`${tickets.url}/api/tickets`, { method: 'POST', headers, body: JSON.stringify({ title: `term-${i}`, price: 5 }) }).then(
-          async (res) => ({ status: res.status, body: (await res.json()) as { id: string } }),
-          () => ({ status: 0 }),
-        ),
+        fetch(`${tickets.url}/api/tickets`, { method: 'POST', headers, body: JSON.stringify({ title: `term-${i}`, price: 5 }) })
+          .then(
+            async (res) => ({ status: res.status, body: (await res.json()) as { id: string } }),
+            () => ({ status: 0 }),
+          )
+          .finally(() => answered++),
       );
-      await new Promise((r) => setTimeout(r, 30));
+      // The service is taking them: the first is answered, the others are on their way or in flight.
+      await waitFor(() => answered > 0, { what: 'a first answer' });
       const started = Date.now();
       const code = await tickets.stop('SIGTERM');
       expect(code).toBe(0);

@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
-import { DEFAULT_STREAM, Subjects } from '@ticketing/common';
-import { waitFor } from '@ticketing/common/testing';
+import { Subjects } from '@ticketing/common';
+import { waitFor, DEFAULT_STREAM } from '@ticketing/common/testing';
 import { runStress, type StressSummary } from '../stress/run-stress';
 import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
 

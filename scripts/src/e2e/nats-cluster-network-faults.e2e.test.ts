@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { DEFAULT_STREAM, Subjects } from '@ticketing/common';
+import { Subjects } from '@ticketing/common';
 import {
   databaseUrl,
   startNatsCluster,
@@ -8,6 +8,7 @@ import {
   type NatsClusterHandle,
   type ToxicProxy,
   type ToxiproxyHandle,
+  DEFAULT_STREAM,
 } from '@ticketing/common/testing';
 import { runStress } from '../stress/run-stress';
 import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
-import { StanBus, Subjects, type TicketEventData } from '@ticketing/common';
-import { readStanChannel, waitFor } from '@ticketing/common/testing';
+import { Subjects, type TicketEventData } from '@ticketing/common';
+import { readStanChannel, waitFor, StanBus } from '@ticketing/common/testing';
 import { runStress } from '../stress/run-stress';
 import { listenerStats, startTestStack } from './stack-fixture';
 

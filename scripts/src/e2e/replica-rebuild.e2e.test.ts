@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { DEFAULT_STREAM, JetStreamBus } from '@ticketing/common';
-import { waitFor } from '@ticketing/common/testing';
+import { waitFor, DEFAULT_STREAM, JetStreamBus } from '@ticketing/common/testing';
 import { rebuildTicketReplica } from '../replica/rebuild-replica';
 import { crossServiceCheck, startTestStack } from './stack-fixture';
 

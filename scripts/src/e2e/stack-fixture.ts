@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import mongoose from 'mongoose';
-import { TEST_JWT_KEY, readDeadLetters, testToken, uniqueDatabaseName, waitFor } from '@ticketing/common/testing';
-import { ACTIVE_ORDER_STATUSES, JetStreamBus, type ListenerStats } from '@ticketing/common';
+import { TEST_JWT_KEY, readDeadLetters, testToken, uniqueDatabaseName, waitFor, JetStreamBus } from '@ticketing/common/testing';
+import { ACTIVE_ORDER_STATUSES, type ListenerStats } from '@ticketing/common';
 import { startStack, type Stack, type StackOptions } from '../stack/stack';
 import { reservationMismatches } from './reservations';
 

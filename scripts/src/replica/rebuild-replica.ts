@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
-import { DEFAULT_STREAM, durableName, JetStreamBus, Subjects } from '@ticketing/common';
+import { Subjects } from '@ticketing/common';
+import { DEFAULT_STREAM, durableName, JetStreamBus } from '@ticketing/common/testing';
 
 /**
  * orders' queue group (orders/src/queue-group.ts), which names its durable consumers; the NATS

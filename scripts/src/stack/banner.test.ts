@@ -1,4 +1,4 @@
-import { verifySession } from '@ticketing/common';
+import { verifySession } from '@ticketing/common/testing';
 import { DEV_JWT_KEY } from '../dev-key';
 import { startBanner, type BannerStack } from './banner';
 

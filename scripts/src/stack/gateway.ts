@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { answerJson, createHttpServer, type HttpTimeouts } from '@ticketing/common';
+import { answerJson, createHttpServer, type HttpTimeouts } from '@ticketing/common/testing';
 import { normaliseRequestPath } from './request-path';
 
 export interface Route {

@@ -14,8 +14,8 @@ import {
   type NatsClusterHandle,
   type NatsServerHandle,
   type StanServerHandle,
+  type EventBusKind,
 } from '@ticketing/common/testing';
-import type { EventBusKind } from '@ticketing/common';
 import { createGateway } from './gateway';
 import { ServiceProcess } from './service-process';
 

@@ -1,5 +1,5 @@
-import type { JetStreamBus, OrderEventData, Subject, TicketEventData } from '@ticketing/common';
-import { publishEvent, settledEvents, type PublishedEvent } from '@ticketing/common/testing';
+import type { OrderEventData, TicketEventData } from '@ticketing/common';
+import { publishEvent, settledEvents, type PublishedEvent, type JetStreamBus, type Subject } from '@ticketing/common/testing';
 import { Ticket } from '../tickets/ticket.model';
 
 /** Every ticket event stored in the stream about this ticket, once its outbox is empty (see `settledEvents`). */

@@ -24,7 +24,7 @@ export type TicketDoc = HydratedDocument<TicketFields>;
 /** A ticket as read with `lean()`: the stored fields, nothing hydrated. */
 export type TicketRecord = TicketFields & { _id: Types.ObjectId };
 
-interface TicketModel extends Model<TicketFields> {
+export interface TicketModel extends Model<TicketFields> {
   build(attrs: TicketAttrs): TicketDoc;
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import request from 'supertest';
-import { decodeSessionCookie, encodeSessionCookie, signToken, silentLogger, verifySession } from '@ticketing/common';
+import { encodeSessionCookie, signToken, silentLogger } from '@ticketing/common';
+import { decodeSessionCookie, verifySession } from '@ticketing/common/testing';
 import { createWebApp } from './app';
 import { loadConfig } from './config';
 
