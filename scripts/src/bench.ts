@@ -114,6 +114,17 @@ async function main() {
       .sort((a, b) => b[1] - a[1])
       .map(([name, cores]) => `${name === 'self' ? 'load generator + gateway' : name} ${cores}`)
       .join(', ');
+    // CPU per update, by process: each round's cores over its own throughput (median of the
+    // rounds). The database's figure is what one update costs it in each run; the others are what
+    // the services take from the same two cores.
+    const rawMs = msPerUpdate(rawCoreRuns, mongoRuns);
+    const e2eMs = msPerUpdate(e2eCoreRuns, e2eRuns);
+    const label = (name: string, client: string) => (name === 'self' ? client : name);
+    const listMs = (ms: Record<string, number>, client: string) =>
+      Object.entries(ms)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, v]) => `${label(name, client)} ${v}`)
+        .join(', ');
     log('bench: replication lag at 100 updates/s…');
     const lag = await benchLag(stack, token, 100, q ? 3 : 15);
     log(`  p50 ${lag.p50} ms, p99 ${lag.p99} ms`);
@@ -140,7 +151,7 @@ async function main() {
     // Last: it restarts the services, with tracing on and off.
     log('bench: end-to-end saturation with tracing off and on (every span sampled, exported over OTLP/HTTP)…');
     const tracingCost = await benchTracingCost(stack, token, {
-      rounds: q ? 1 : 3,
+      rounds: q ? 1 : 5,
       tickets: SATURATION_TICKETS,
       perTicket: q ? 5 : 10,
       log,
@@ -168,6 +179,7 @@ async function main() {
       endToEndOverSlowerRaw: median(ratios),
       endToEndOverSlowerRawByRound: ratios,
       endToEndCoresUsed: coresUsed,
+      cpuMsPerUpdate: { raw: rawMs, endToEnd: e2eMs },
       lagAt100PerSec: lag,
       lagAtQuarterSaturation: { rate: quarterRate, ...quarterLag },
       tracing: {
@@ -213,6 +225,7 @@ ${stan ? `| raw NATS Streaming: publish → consume → ack | ${Math.round(stan.
 | end to end (${eventBus}): ticket updates applied in orders, ${SATURATION_TICKETS} tickets at once | ${results.endToEndUpdatesPerSec} updates/s${spread(e2eRuns)} | |
 | end to end ÷ slower raw limit (each round's runs compared with each other) | ${results.endToEndOverSlowerRaw}${spread(ratios)} | ≥ 0.5 (${mark(results.endToEndOverSlowerRaw >= 0.5)}) |
 | cores used during end to end | ${cpu} (of ${os.cpus().length}) | |
+| CPU per update, ms: raw run / end to end | ${listMs(rawMs, 'client')} / ${listMs(e2eMs, 'load generator + gateway')} | |
 | replication lag at 100 updates/s | p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms (${lag.samples} samples) | p99 ≤ 50 ms (${mark(lag.p99 <= 50)}) |
 | replication lag at ¼ of saturation (${quarterRate} updates/s) | p50 ${quarterLag.p50} ms, p99 ${quarterLag.p99} ms, max ${quarterLag.max} ms (${quarterLag.samples} samples) | p99 ≤ 50 ms (${mark(quarterLag.p99 <= 50)}) |
 | stress CLI in its own process: ${stressIterations} iterations, 200 in flight | ${stress.mismatches} mismatches, ${Object.keys(stress.httpErrors).length ? `HTTP errors ${JSON.stringify(stress.httpErrors)}` : 'no HTTP errors'} | 0 mismatches (${mark(stress.mismatches === 0 && Object.keys(stress.httpErrors).length === 0)}) |
@@ -255,6 +268,12 @@ function spread(values: number[]): string {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/** Per process, CPU milliseconds per update: each run's cores over its throughput, median of the runs. */
+function msPerUpdate(coreRuns: Record<string, number>[], throughputs: number[]): Record<string, number> {
+  const names = [...new Set(coreRuns.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(names.map((n) => [n, round2(median(coreRuns.map((r, i) => ((r[n] ?? 0) / throughputs[i]) * 1000)))]));
 }
 
 /** Per process, the cores used on average over several runs. */
