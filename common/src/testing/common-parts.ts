@@ -8,7 +8,6 @@ export { ALL_SUBJECTS, type Subject } from '../events/subjects';
 export { JetStreamBus, durableName, STREAM_LIMITS, DEFAULT_STREAM } from '../bus/jetstream-bus';
 export { StanBus } from '../bus/stan-bus';
 export { SameTurn } from '../bus/same-turn';
-export { Publisher } from '../bus/publisher';
 export { verifySession, decodeSessionCookie } from '../http/auth-token';
 export { createHttpServer, answerJson, type HttpTimeouts } from '../http/serve-http';
 export { serviceReadiness } from '../http/readiness';
