@@ -47,7 +47,12 @@ function runChild(start: string, env: NodeJS.ProcessEnv = {}) {
   // The service's own lines. pino writes them asynchronously, and at exit flushes what is still
   // buffered synchronously, possibly ahead of a write still in flight: their order is not fixed.
   const logged = () => lines.filter((l) => l.service === 'svc');
-  return { child, lines, messages, logged, exited, stderr: () => stderr };
+  /** The messages of those lines, sorted (see above). */
+  const loggedMessages = () =>
+    logged()
+      .map((l) => l.message)
+      .sort();
+  return { child, lines, messages, logged, loggedMessages, exited, stderr: () => stderr };
 }
 
 const STARTS = `async () => { console.log(JSON.stringify({ message: 'started' })); return { port: 1, stop }; }`;
@@ -67,12 +72,7 @@ describe('runService (a real child process)', () => {
     const run = runChild(`async () => { setTimeout(() => { throw new Error('boom'); }, 10); return { port: 1, stop }; }`);
     expect(await run.exited).toBe(1);
     expect(run.messages()).toContain('stop called');
-    expect(
-      run
-        .logged()
-        .map((l) => l.message)
-        .sort(),
-    ).toEqual(['svc shutting down', 'uncaught exception']);
+    expect(run.loggedMessages()).toEqual(['svc shutting down', 'uncaught exception']);
     expect(run.logged().find((l) => l.message === 'uncaught exception')).toMatchObject({ level: 'error', err: { message: 'boom' } });
   });
 
@@ -82,12 +82,7 @@ describe('runService (a real child process)', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.messages()).toContain('stop called');
-    expect(
-      run
-        .logged()
-        .map((l) => l.message)
-        .sort(),
-    ).toEqual(['svc shutting down', 'unhandled promise rejection']);
+    expect(run.loggedMessages()).toEqual(['svc shutting down', 'unhandled promise rejection']);
   });
 
   it('when start-up fails, then it logs why and exits 1', async () => {

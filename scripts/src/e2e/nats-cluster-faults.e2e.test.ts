@@ -2,7 +2,7 @@ import mongoose from 'mongoose';
 import { Subjects } from '@ticketing/common';
 import { waitFor, DEFAULT_STREAM } from '@ticketing/common/testing';
 import { runStress, type StressSummary } from '../stress/run-stress';
-import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
+import { crossServiceCheck, listenerStats, startTestStack, stackApi } from './stack-fixture';
 
 /**
  * The production shape on one machine: the three-node JetStream cluster of infra/k8s/nats.yaml
@@ -79,11 +79,7 @@ describe('a three-node JetStream cluster under faults (real processes, the deplo
 
   it('when two of three nodes stop (quorum lost), then writes and an order are still accepted, their events wait in the outbox, and once the nodes return everything converges with nothing applied twice', async () => {
     const stack = await startClusterStack();
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` };
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(stack.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: res.status, body: (await res.json().catch(() => null)) as { id: string; version: number } | null };
-    };
+    const api = stackApi(stack);
     try {
       const before = (await api('POST', '/api/tickets', { title: 'before', price: 5 })).body!;
       await waitFor(async () => (await api('GET', `/api/orders/tickets/${before.id}`)).status === 200);

@@ -1,7 +1,5 @@
-import mongoose from 'mongoose';
 import { Subjects } from '@ticketing/common';
 import {
-  databaseUrl,
   startNatsCluster,
   startToxiproxy,
   waitFor,
@@ -11,7 +9,7 @@ import {
   DEFAULT_STREAM,
 } from '@ticketing/common/testing';
 import { runStress } from '../stress/run-stress';
-import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
+import { crossServiceCheck, listenerStats, startTestStack, stackApi, ticketsOutbox } from './stack-fixture';
 import { hostOf, serviceLinks, stackLinks, type ServiceLinks, type ServiceName } from './fault-links';
 
 /**
@@ -63,14 +61,7 @@ afterAll(async () => {
   await toxiproxy?.stop();
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(stack.url + path, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as any };
-};
+const api = (method: string, path: string, body?: unknown) => stackApi(stack)(method, path, body);
 
 /** Every node's replica of the event stream holds the same messages, up to the same sequence. */
 async function streamReplicasConverge(): Promise<{ messages: number; lastSeq: number }> {
@@ -90,17 +81,6 @@ async function streamReplicasConverge(): Promise<{ messages: number; lastSeq: nu
 async function applied(): Promise<{ created: number; updated: number }> {
   const stats = await listenerStats(stack.orders[0]);
   return { created: stats[Subjects.TicketCreated].applied, updated: stats[Subjects.TicketUpdated].applied };
-}
-
-/** Tickets whose events wait in tickets' outbox, read from its database around the proxies. */
-async function ticketsOutbox(): Promise<number> {
-  const database = new URL(stack.tickets[0].options.env.MONGO_URL!).pathname.slice(1);
-  const db = await mongoose.createConnection(databaseUrl(process.env.TEST_MONGO_URL!, database)).asPromise();
-  try {
-    return await db.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } });
-  } finally {
-    await db.close();
-  }
 }
 
 /** The index of the one node tickets' connection is on. */
@@ -163,7 +143,7 @@ describe('network faults in a three-node JetStream cluster (Toxiproxy on every r
       expect(placed.status).toBe(201);
       order = placed.body;
       // The node cannot reach a quorum: nothing it is given is stored, and tickets still uses it.
-      expect(await ticketsOutbox()).toBeGreaterThan(0);
+      expect(await ticketsOutbox(stack)).toBeGreaterThan(0);
       expect(await ticketsNode()).toBe(isolated);
       await pause(10_000); // the partition lasts 10 s
       expect(await replicated(accepted)).toBe(false);
@@ -184,7 +164,7 @@ describe('network faults in a three-node JetStream cluster (Toxiproxy on every r
     expect(await applied()).toEqual({ created: before.created + 5, updated: before.updated + 6 });
     // Every event stored exactly once on every node, despite the publications retried meanwhile:
     // 5 created, 5 updated, the order's, and the reservation's ticket update.
-    await waitFor(async () => (await ticketsOutbox()) === 0, { timeoutMs: 60_000, intervalMs: 250, what: 'tickets’ outbox to empty' });
+    await waitFor(async () => (await ticketsOutbox(stack)) === 0, { timeoutMs: 60_000, intervalMs: 250, what: 'tickets’ outbox to empty' });
     expect((await streamReplicasConverge()).messages).toBe(messages + 12);
   });
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import mongoose from 'mongoose';
 import { runStress } from '../stress/run-stress';
-import { crossServiceCheck, listenerStats, startTestStack } from './stack-fixture';
+import { crossServiceCheck, listenerStats, startTestStack, stackApi, ticketsOutbox, type ApiAnswer } from './stack-fixture';
 import { serviceLinks, stackLinks, type ServiceLinks, type ServiceName } from './fault-links';
 import { Subjects } from '@ticketing/common';
 
@@ -46,35 +46,11 @@ afterAll(async () => {
   await toxiproxy?.stop();
 });
 
-interface Answer {
-  status: number;
-  body: any;
-  retryAfter: string | null;
-}
-
-const api = async (method: string, path: string, body?: unknown): Promise<Answer> => {
-  const res = await fetch(stack.url + path, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as any, retryAfter: res.headers.get('retry-after') };
-};
+const api = (method: string, path: string, body?: unknown) => stackApi(stack)(method, path, body);
 
 /** How often a service's log says its NATS connection dropped (the fault reached it). */
 const disconnects = (service: ServiceName): number =>
   (fs.readFileSync(path.join(stack.logDir, `${service}-0.log`), 'utf8').match(/"bus: disconnected"/g) ?? []).length;
-
-/** Tickets whose events wait in tickets' outbox, read from its database around the proxies. */
-async function ticketsOutbox(): Promise<number> {
-  const database = new URL(stack.tickets[0].options.env.MONGO_URL!).pathname.slice(1);
-  const db = await mongoose.createConnection(databaseUrl(process.env.TEST_MONGO_URL!, database)).asPromise();
-  try {
-    return await db.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } });
-  } finally {
-    await db.close();
-  }
-}
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -134,16 +110,20 @@ describe('network faults between the services and NATS / MongoDB (Toxiproxy, a p
       expect(placed.status).toBe(201);
       order = placed.body;
       // tickets' link is whole: its events leave the outbox for the stream meanwhile.
-      await waitFor(async () => (await ticketsOutbox()) === 0, { timeoutMs: 30_000, intervalMs: 250, what: 'tickets’ outbox to empty' });
+      await waitFor(async () => (await ticketsOutbox(stack)) === 0, {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        what: 'tickets’ outbox to empty',
+      });
       expect((await api('GET', `/api/orders/tickets/${accepted[0].id}`)).status).toBe(404);
       expect(disconnects('tickets')).toBe(ticketsDropped);
 
       await links.tickets.nats[0].disable();
       await waitFor(() => disconnects('tickets') > ticketsDropped, { what: 'tickets to lose its NATS connection' });
       await write('both-cut');
-      expect(await ticketsOutbox()).toBeGreaterThan(0);
+      expect(await ticketsOutbox(stack)).toBeGreaterThan(0);
       await pause(10_000); // the partition lasts 10 s
-      expect(await ticketsOutbox()).toBeGreaterThan(0);
+      expect(await ticketsOutbox(stack)).toBeGreaterThan(0);
     } finally {
       await links.tickets.nats[0].enable();
       await links.orders.nats[0].enable();
@@ -223,7 +203,7 @@ describe('network faults between the services and NATS / MongoDB (Toxiproxy, a p
     const acknowledged: { id: string; version: number }[] = [];
     let stop = false;
     /** A client that retries a refused request until it gets through, as the 503 invites. */
-    const send = async (method: string, path: string, body: unknown): Promise<Answer> => {
+    const send = async (method: string, path: string, body: unknown): Promise<ApiAnswer> => {
       for (;;) {
         const answer = await api(method, path, body);
         answers.push({ method, ...answer });

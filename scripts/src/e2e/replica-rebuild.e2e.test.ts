@@ -3,7 +3,7 @@ import path from 'node:path';
 import mongoose from 'mongoose';
 import { waitFor, DEFAULT_STREAM, JetStreamBus } from '@ticketing/common/testing';
 import { rebuildTicketReplica } from '../replica/rebuild-replica';
-import { crossServiceCheck, startTestStack } from './stack-fixture';
+import { crossServiceCheck, startTestStack, stackApi } from './stack-fixture';
 
 /**
  * The rule for a consumer that fell further behind than the stream keeps (docs/kubernetes.md,
@@ -23,14 +23,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(stack.url + path, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as any };
-};
+const api = (method: string, path: string, body?: unknown) => stackApi(stack)(method, path, body);
 
 async function ticketsAt(ids: string[], version: number): Promise<boolean> {
   const replicas = await Promise.all(ids.map((id) => api('GET', `/api/orders/tickets/${id}`)));

@@ -2,7 +2,15 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import mongoose from 'mongoose';
-import { TEST_JWT_KEY, readDeadLetters, testToken, uniqueDatabaseName, waitFor, JetStreamBus } from '@ticketing/common/testing';
+import {
+  TEST_JWT_KEY,
+  databaseUrl,
+  readDeadLetters,
+  testToken,
+  uniqueDatabaseName,
+  waitFor,
+  JetStreamBus,
+} from '@ticketing/common/testing';
 import { ACTIVE_ORDER_STATUSES, type ListenerStats } from '@ticketing/common';
 import { startStack, type Stack, type StackOptions } from '../stack/stack';
 import { reservationMismatches } from './reservations';
@@ -22,6 +30,38 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     ...options,
   });
   return { ...stack, token: testToken(), logDir };
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: any;
+  retryAfter: string | null;
+}
+
+/** JSON requests through the stack's gateway as its test user; every status resolves, only no answer rejects. */
+export function stackApi(stack: { url: string; token: string }) {
+  return async (method: string, path: string, body?: unknown): Promise<ApiAnswer> => {
+    const res = await fetch(stack.url + path, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json().catch(() => null)) as any, retryAfter: res.headers.get('retry-after') };
+  };
+}
+
+/**
+ * Tickets whose events wait in tickets' outbox, read from its database on the run's server itself
+ * (around any fault proxy the service's MONGO_URL goes through).
+ */
+export async function ticketsOutbox(stack: Stack): Promise<number> {
+  const database = new URL(stack.tickets[0].options.env.MONGO_URL!).pathname.slice(1);
+  const db = await mongoose.createConnection(databaseUrl(process.env.TEST_MONGO_URL!, database)).asPromise();
+  try {
+    return await db.collection('tickets').countDocuments({ 'outbox.0': { $exists: true } });
+  } finally {
+    await db.close();
+  }
 }
 
 /** Per-copy counters each service exposes at /internal/stats. */
