@@ -152,10 +152,17 @@ export abstract class Listener<E extends AnyEvent> {
   }
 
   private async receive(delivery: Delivery): Promise<void> {
+    // First, so that what is logged about the event outside its handler (a malformed payload, a
+    // retry, a dead letter) is logged in its span as well: with tracing on, such a line carries the
+    // trace id of the request that published the event.
+    const trace = startConsumerSpan(delivery.subject, this.queueGroupName, delivery.headers, delivery);
+    const inSpan: InSpan = (log) => otelContext.with(trace.context, log);
     const parsed = parsePayload(delivery.payload, this.subject);
     if (!parsed.ok) {
+      const reason = `malformed event: ${parsed.reason}`;
+      trace.end(new Error(reason));
       const logger = this.logger.child({ subject: delivery.subject, eventSeq: delivery.sequence });
-      await this.deadLetter(delivery, `malformed event: ${parsed.reason}`, logger);
+      await this.deadLetter(delivery, reason, logger, inSpan);
       return;
     }
     const { id, version } = parsed.data as { id: string; version: number };
@@ -168,7 +175,6 @@ export abstract class Listener<E extends AnyEvent> {
       publishedAtMs: delivery.publishedAtMs,
       logger,
     };
-    const trace = startConsumerSpan(delivery.subject, this.queueGroupName, delivery.headers, delivery);
     this.traces.set(context, trace);
     const result = await this.handle({ data: parsed.data as E['data'], context });
     // An event that is only early is no failure of its span; the retry gets a span of its own.
@@ -186,12 +192,14 @@ export abstract class Listener<E extends AnyEvent> {
       const notYet = err instanceof NotYetError;
       if (delivery.deliveryCount >= this.bus.maxDeliver) {
         const why = err instanceof Error ? err.message : String(err);
-        await this.deadLetter(delivery, `delivery limit (${this.bus.maxDeliver}) reached: ${why}`, logger);
+        await this.deadLetter(delivery, `delivery limit (${this.bus.maxDeliver}) reached: ${why}`, logger, inSpan);
         return;
       }
       const delay = retryDelay(notYet ? OUT_OF_ORDER_RETRY : FAILURE_RETRY, delivery.deliveryCount);
-      if (notYet) logger.debug({ reason: (err as Error).message, delay }, 'listener: not yet applicable, retrying');
-      else logger.warn({ err, delay, deliveryCount: delivery.deliveryCount }, 'listener: handler failed, retrying');
+      inSpan(() => {
+        if (notYet) logger.debug({ reason: (err as Error).message, delay }, 'listener: not yet applicable, retrying');
+        else logger.warn({ err, delay, deliveryCount: delivery.deliveryCount }, 'listener: handler failed, retrying');
+      });
       this.stats.retried++;
       delivery.retry(delay);
     }
@@ -218,7 +226,7 @@ export abstract class Listener<E extends AnyEvent> {
     });
   }
 
-  private async deadLetter(delivery: Delivery, reason: string, logger: Logger): Promise<void> {
+  private async deadLetter(delivery: Delivery, reason: string, logger: Logger, inSpan: InSpan): Promise<void> {
     try {
       await this.bus.deadLetter({
         group: this.queueGroupName,
@@ -229,16 +237,19 @@ export abstract class Listener<E extends AnyEvent> {
         sequence: delivery.sequence,
       });
       this.stats.deadLettered++;
-      logger.error({ reason }, 'listener: event dead-lettered');
+      inSpan(() => logger.error({ reason }, 'listener: event dead-lettered'));
       delivery.terminate(reason);
     } catch (err) {
       // Keep the event rather than lose it: it comes back and is dead-lettered next time.
-      logger.error({ err, reason }, 'listener: could not dead-letter, retrying');
+      inSpan(() => logger.error({ err, reason }, 'listener: could not dead-letter, retrying'));
       this.stats.retried++;
       delivery.retry(retryDelay(FAILURE_RETRY, delivery.deliveryCount));
     }
   }
 }
+
+/** Runs a log call in the event's consumer span (see `receive`). */
+type InSpan = (log: () => void) => void;
 
 type Parsed = { ok: true; data: unknown } | { ok: false; reason: string };
 

@@ -10,6 +10,7 @@ import type { TicketCreatedEvent, TicketEventData } from '../events/contracts';
 import { startTransport, type TestBus, type TestTransport } from '../testing/transports';
 import { testMongoUrl, waitFor } from '../testing/helpers';
 import { itemEventData, outboxItemModel, type OutboxItem } from '../testing/outbox-items';
+import { createLogger, type Logger } from '../logger';
 
 /**
  * Trace context through the outbox and the bus, with the SDK's tracer in this process, a real
@@ -48,6 +49,20 @@ class TracedListener extends Listener<TicketCreatedEvent> {
       return items.map((): BatchResult => ({ outcome: 'applied' }));
     });
     return items.map((_, i) => all.then((results) => results[i]));
+  }
+}
+
+/** Fails every event it is given: each delivery is logged as a failure and retried. */
+class FailingListener extends Listener<TicketCreatedEvent> {
+  readonly subject = Subjects.TicketCreated;
+  readonly queueGroupName = 'failing';
+
+  constructor(bus: TestBus, logger: Logger) {
+    super(bus, logger);
+  }
+
+  protected onMessage(): Promise<HandlerOutcome> {
+    return Promise.reject(new Error('the handler broke'));
   }
 }
 
@@ -190,6 +205,36 @@ describe('trace context through the outbox and JetStream (real servers)', () => 
     // the consumer went on in the same trace, unsampled: what it records says so
     expect(seen.recorded.trace?.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
     expect(spans()).toEqual([]);
+  });
+
+  it('when an event fails and is retried, or is dead-lettered, then those lines carry the trace id of the request that published it', async () => {
+    const lines: { message: string; trace_id?: string }[] = [];
+    const listener = new FailingListener(
+      bus,
+      createLogger({}, 'debug', (line) => lines.push(JSON.parse(line))),
+    );
+    listeners.push(listener);
+    await listener.listen();
+    const request = tracer.startSpan('POST /items');
+    const doc = new Item({ title: 'fails', price: 5 });
+    await context.with(trace.setSpan(context.active(), request), async () => {
+      recordEvent<TicketCreatedEvent>(doc, Subjects.TicketCreated, (v) => eventOf(doc, v));
+      await relay.saveAndDispatch(doc);
+    });
+    request.end();
+    // and one that no schema accepts, published by a traced producer elsewhere
+    const elsewhere = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await bus.publish(Subjects.TicketCreated, { id: 'not a ticket' }, 'malformed-traced', {
+      traceparent: `00-${elsewhere}-00f067aa0ba902b7-01`,
+    });
+
+    const failed = await waitFor(() => lines.find((l) => l.message === 'listener: handler failed, retrying'));
+    const deadLettered = await waitFor(() => lines.find((l) => l.message === 'listener: event dead-lettered'));
+    expect(failed.trace_id).toBe(request.spanContext().traceId);
+    expect(deadLettered.trace_id).toBe(elsewhere);
+    // the malformed event's consumer span records why it failed
+    const consumer = spans().find((s) => s.name === 'process ticket:created' && s.spanContext().traceId === elsewhere);
+    expect(consumer?.status.message).toMatch(/^malformed event: /);
   });
 
   it('when events are applied together in one write, then that write’s span links to each of their producers', async () => {
