@@ -39,17 +39,26 @@ function rateLimitKey(req: Request): string {
  * `RateLimit-Policy` headers (IETF draft 8; the policy names `user` or `anonymous`). Goes after
  * `currentUser`; probes, `/metrics` and `/internal/*` are answered before it and never counted.
  */
-export function clientRateLimit(options: RateLimitOptions, logger?: Logger): RequestHandler {
+export function clientRateLimit(
+  options: RateLimitOptions,
+  logger?: Logger,
+  /** Told of each refusal, with its policy (the metrics' `http_rate_limited_total`). */
+  refused?: (policy: 'user' | 'anonymous') => void,
+): RequestHandler {
   const limitOf = (req: Request) => (req.currentUser ? options.perUser : options.perAnonymousClient);
+  const policyOf = (req: Request) => (req.currentUser ? 'user' : 'anonymous');
   return rateLimit({
     windowMs: options.windowMs,
     limit: limitOf,
     skip: (req) => limitOf(req) === 0,
     keyGenerator: rateLimitKey,
-    identifier: (req) => (req.currentUser ? 'user' : 'anonymous'),
+    identifier: policyOf,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    handler: (_req, _res, next) => next(new TooManyRequestsError()),
+    handler: (req, _res, next) => {
+      refused?.(policyOf(req));
+      next(new TooManyRequestsError());
+    },
     // Clients that send X-Forwarded-For past the trusted hops are expected (and ignored by
     // `trust proxy`): not an error to report on every start.
     validate: { xForwardedForHeader: false },

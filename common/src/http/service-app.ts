@@ -61,7 +61,9 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     res.json(options.stats());
   });
   app.use(currentUser(options.jwtKey, { maxLifetimeSeconds: options.maxTokenLifetimeSeconds }));
-  app.use(clientRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.logger));
+  app.use(
+    clientRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.logger, metrics && ((policy) => metrics.rateLimited.inc({ policy }))),
+  );
   for (const router of options.routers) app.use(router);
   app.use(notFound);
   app.use(errorHandler(options.logger));

@@ -3,6 +3,8 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import request from 'supertest';
 import type { ListenerStats } from '../bus/listener';
 import { silentLogger } from '../logger';
+import { signToken } from '../http/auth-token';
+import type { RateLimitOptions } from '../http/client-rate-limit';
 import { createServiceApp } from '../http/service-app';
 import { ServiceMetrics } from './service-metrics';
 import { Types } from 'mongoose';
@@ -17,7 +19,7 @@ function stats(): ListenerStats {
   return { handled: 0, applied: 0, duplicates: 0, retried: 0, deadLettered: 0 };
 }
 
-function setUp() {
+function setUp(rateLimit?: RateLimitOptions) {
   const created = { subject: 'ticket:created', stats: stats() };
   const updated = { subject: 'ticket:updated', stats: stats() };
   const outbox = { published: 0, publishFailures: 0, waiting: () => ({ events: 0, oldestMs: 0 }) };
@@ -33,6 +35,7 @@ function setUp() {
     stats: () => ({}),
     routers: [routes],
     metrics,
+    rateLimit,
   });
   const scrape = async () => {
     const res = await request(app).get('/metrics').expect(200);
@@ -55,6 +58,18 @@ describe('GET /metrics (Prometheus text format, prom-client)', () => {
     ])
       expect(family(name)).toBeDefined();
     expect(family('nodejs_eventloop_lag_seconds')!.metrics[0].labels).toMatchObject({ service: 'things' });
+  });
+
+  it('when the rate limit refuses requests, then they are counted by policy, and both policies show from the start', async () => {
+    const { app, scrape } = setUp({ windowMs: 60_000, perUser: 1, perAnonymousClient: 2 });
+    const refusals = async () =>
+      Object.fromEntries((await scrape())('http_rate_limited_total')!.metrics.map((m) => [m.labels!.policy, Number(m.value)]));
+    expect(await refusals()).toEqual({ user: 0, anonymous: 0 });
+
+    for (const status of [200, 200, 429]) await request(app).get('/api/things/1').expect(status);
+    const token = signToken({ id: 'u-1', email: 'u@example.com' }, 'metrics-test-key');
+    for (const status of [200, 429, 429]) await request(app).get('/api/things/1').set('Authorization', `Bearer ${token}`).expect(status);
+    expect(await refusals()).toEqual({ user: 2, anonymous: 1 });
   });
 
   it('when requests are answered, then their durations are counted by method, route template and status, not by path', async () => {

@@ -35,6 +35,8 @@ export class ServiceMetrics {
   private readonly listeners: ObservedListener[] = [];
   private outbox?: ObservedOutbox;
   private readonly requestDuration: Histogram<'method' | 'route' | 'status_code'>;
+  /** Requests refused by the per-client rate limit (`clientRateLimit`), by its policy. */
+  readonly rateLimited: Counter<'policy'>;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
@@ -46,6 +48,14 @@ export class ServiceMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
+    this.rateLimited = new Counter({
+      name: 'http_rate_limited_total',
+      help: 'Requests this copy refused with 429 by its per-client rate limit, by policy (user or anonymous)',
+      labelNames: ['policy'],
+      registers: [this.registry],
+    });
+    this.rateLimited.inc({ policy: 'user' }, 0);
+    this.rateLimited.inc({ policy: 'anonymous' }, 0);
     const listeners = this.listeners;
     new Counter({
       name: 'events_handled_total',
