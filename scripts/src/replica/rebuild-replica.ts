@@ -9,7 +9,7 @@ import { DEFAULT_STREAM, durableName, JetStreamBus } from '@ticketing/common/tes
 const ORDERS_GROUP = 'orders-service';
 const REPLICATED_SUBJECTS = [Subjects.TicketCreated, Subjects.TicketUpdated];
 /** Records per bulk write (the stand-in is slow with long commands, see common/src/outbox). */
-const BATCH = 200;
+export const BATCH = 200;
 
 export interface RebuildOptions {
   /** tickets' database (the owner), e.g. mongodb://tickets-mongo:27017/tickets. */
@@ -43,54 +43,18 @@ export interface RebuildResult {
  * not lost. Running it twice changes nothing the second time.
  */
 export async function rebuildTicketReplica(options: RebuildOptions): Promise<RebuildResult> {
-  const bus = await JetStreamBus.connect({
-    servers: options.natsUrl,
-    name: 'rebuild-replica',
-    user: options.natsUser,
-    pass: options.natsPassword,
-  });
-  const consumersDeleted: string[] = [];
-  try {
-    for (const subject of REPLICATED_SUBJECTS) {
-      const name = durableName(ORDERS_GROUP, subject);
-      const deleted = await bus.manager.consumers.delete(DEFAULT_STREAM, name).catch((err: unknown) => {
-        if (/consumer not found/i.test(String(err))) return false;
-        throw err;
-      });
-      if (deleted) consumersDeleted.push(name);
-    }
-  } finally {
-    await bus.close();
-  }
-
+  const consumersDeleted = await deleteConsumers(options, ORDERS_GROUP, REPLICATED_SUBJECTS);
   const owner = await mongoose.createConnection(options.ticketsMongoUrl).asPromise();
   const replica = await mongoose.createConnection(options.ordersMongoUrl).asPromise();
   let tickets = 0;
   let written = 0;
   try {
     const copy = async (batch: { _id: unknown; title: unknown; price: unknown; version: number }[]) => {
-      if (batch.length === 0) return;
       const replicatedAt = new Date();
-      // Only over an older version; a replica already at that version or newer matches nothing,
-      // and its upsert then collides on _id (E11000), which is the "leave it" answer.
-      const result = await replica
-        .collection('tickets')
-        .bulkWrite(
-          batch.map((t) => ({
-            updateOne: {
-              filter: { _id: t._id, version: { $lt: t.version } },
-              update: { $set: { title: t.title, price: t.price, version: t.version, replicatedAt } },
-              upsert: true,
-            },
-          })) as Parameters<mongoose.mongo.Collection['bulkWrite']>[0],
-          { ordered: false },
-        )
-        .catch((err: { code?: number; writeErrors?: { code: number }[]; result?: mongoose.mongo.BulkWriteResult }) => {
-          const errors = err.writeErrors ?? [];
-          if (errors.length === 0 || errors.some((e) => e.code !== 11000) || !err.result) throw err;
-          return err.result;
-        });
-      written += result.modifiedCount + result.upsertedCount;
+      written += await writeOverOlder(
+        replica.collection('tickets'),
+        batch.map((t) => ({ _id: t._id, version: t.version, set: { title: t.title, price: t.price, replicatedAt } })),
+      );
     };
     let batch: { _id: unknown; title: unknown; price: unknown; version: number }[] = [];
     for await (const ticket of owner.collection('tickets').find({}, { projection: { title: 1, price: 1, version: 1 } })) {
@@ -107,4 +71,64 @@ export async function rebuildTicketReplica(options: RebuildOptions): Promise<Reb
     await replica.close();
   }
   return { consumersDeleted, tickets, written };
+}
+
+/**
+ * Deletes a queue group's durable consumers of these subjects, so that they start again at the
+ * stream's first event; those that do not exist are left out of the answer.
+ */
+export async function deleteConsumers(
+  options: Pick<RebuildOptions, 'natsUrl' | 'natsUser' | 'natsPassword'>,
+  group: string,
+  subjects: string[],
+): Promise<string[]> {
+  const bus = await JetStreamBus.connect({
+    servers: options.natsUrl,
+    name: 'rebuild-replica',
+    user: options.natsUser,
+    pass: options.natsPassword,
+  });
+  const deleted: string[] = [];
+  try {
+    for (const subject of subjects) {
+      const name = durableName(group, subject);
+      const gone = await bus.manager.consumers.delete(DEFAULT_STREAM, name).catch((err: unknown) => {
+        if (/consumer not found/i.test(String(err))) return false;
+        throw err;
+      });
+      if (gone) deleted.push(name);
+    }
+  } finally {
+    await bus.close();
+  }
+  return deleted;
+}
+
+/**
+ * Writes each record's `set` and `version` over an older version of it, or inserts it; resolves
+ * with how many were written. A record already at that version or newer matches nothing, and its
+ * upsert then collides on `_id` (E11000), which is the "leave it" answer.
+ */
+export async function writeOverOlder(
+  collection: mongoose.mongo.Collection,
+  records: { _id: unknown; version: number; set: Record<string, unknown> }[],
+): Promise<number> {
+  if (records.length === 0) return 0;
+  const result = await collection
+    .bulkWrite(
+      records.map((r) => ({
+        updateOne: {
+          filter: { _id: r._id, version: { $lt: r.version } },
+          update: { $set: { ...r.set, version: r.version } },
+          upsert: true,
+        },
+      })) as Parameters<mongoose.mongo.Collection['bulkWrite']>[0],
+      { ordered: false },
+    )
+    .catch((err: { code?: number; writeErrors?: { code: number }[]; result?: mongoose.mongo.BulkWriteResult }) => {
+      const errors = err.writeErrors ?? [];
+      if (errors.length === 0 || errors.some((e) => e.code !== 11000) || !err.result) throw err;
+      return err.result;
+    });
+  return result.modifiedCount + result.upsertedCount;
 }
