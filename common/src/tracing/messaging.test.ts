@@ -80,6 +80,18 @@ describe('trace context through the outbox and JetStream (real servers)', () => 
   const sendSpanOf = (msgId: string) =>
     spans().find((s) => s.name === 'send ticket:created' && s.attributes['messaging.message.id'] === msgId);
 
+  /** A new record saved with its event inside a request span of its own, then published. */
+  const savedInRequest = async (title: string) => {
+    const request = tracer.startSpan('POST /items');
+    const doc = new Item({ title, price: 5 });
+    await context.with(trace.setSpan(context.active(), request), async () => {
+      recordEvent<TicketCreatedEvent>(doc, Subjects.TicketCreated, (v) => eventOf(doc, v));
+      await relay.saveAndDispatch(doc);
+    });
+    request.end();
+    return { request, doc };
+  };
+
   beforeAll(async () => {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -159,13 +171,7 @@ describe('trace context through the outbox and JetStream (real servers)', () => 
     const listener = new TracedListener(bus);
     listeners.push(listener);
     await listener.listen();
-    const request = tracer.startSpan('POST /items');
-    const doc = new Item({ title: 'consumed', price: 5 });
-    await context.with(trace.setSpan(context.active(), request), async () => {
-      recordEvent<TicketCreatedEvent>(doc, Subjects.TicketCreated, (v) => eventOf(doc, v));
-      await relay.saveAndDispatch(doc);
-    });
-    request.end();
+    const { request, doc } = await savedInRequest('consumed');
 
     const seen = await waitFor(() => listener.seen.find((s) => s.id === doc.id));
     const consumer = await waitFor(() => spans().find((s) => s.name === 'process ticket:created'));
@@ -215,13 +221,7 @@ describe('trace context through the outbox and JetStream (real servers)', () => 
     );
     listeners.push(listener);
     await listener.listen();
-    const request = tracer.startSpan('POST /items');
-    const doc = new Item({ title: 'fails', price: 5 });
-    await context.with(trace.setSpan(context.active(), request), async () => {
-      recordEvent<TicketCreatedEvent>(doc, Subjects.TicketCreated, (v) => eventOf(doc, v));
-      await relay.saveAndDispatch(doc);
-    });
-    request.end();
+    const { request } = await savedInRequest('fails');
     // and one that no schema accepts, published by a traced producer elsewhere
     const elsewhere = '4bf92f3577b34da6a3ce929d0e0e4736';
     await bus.publish(Subjects.TicketCreated, { id: 'not a ticket' }, 'malformed-traced', {
