@@ -38,7 +38,7 @@ interface StoredTicket {
   title: string;
   price: number;
   userId: string;
-  orderId?: string;
+  orderId?: string | null;
   version: number;
 }
 
@@ -87,7 +87,7 @@ export async function rebuildOrderReferences(options: RebuildOptions): Promise<O
       const id = String(ticket._id);
       const named = holders.get(id) ?? [];
       const holder = named.length === 1 ? named[0] : undefined;
-      if (named.length > 1 || ticket.orderId === holder) continue;
+      if (named.length > 1 || (ticket.orderId ?? undefined) === holder) continue;
       const version = ticket.version + 1;
       const { title, price, userId } = ticket;
       const data: TicketEventData = { id, version, title, price, userId, ...(holder && { orderId: holder }) };
