@@ -1,19 +1,15 @@
 import {
   ACTIVE_ORDER_STATUSES,
-  Listener,
   NotYetError,
   Subjects,
-  type Bus,
-  type Logger,
   type HandlerOutcome,
   type MessageContext,
   type OrderCreatedEvent,
   type OrderEventData,
-  type OutboxRelay,
 } from '@ticketing/common';
-import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { reserveTicket } from '../tickets/reservation';
+import { OrderEventListener } from './order-event.listener';
 import { OrderRef } from './order-replica.model';
 
 /**
@@ -22,17 +18,8 @@ import { OrderRef } from './order-replica.model';
  * A crash between them is repaired on redelivery: the ticket already names this order, so it is
  * not bumped again, and only the record is written. The event is acked after both.
  */
-export class OrderCreatedListener extends Listener<OrderCreatedEvent> {
+export class OrderCreatedListener extends OrderEventListener<OrderCreatedEvent> {
   readonly subject = Subjects.OrderCreated;
-  readonly queueGroupName = QUEUE_GROUP_NAME;
-
-  constructor(
-    bus: Bus,
-    private readonly relay: OutboxRelay,
-    logger?: Logger,
-  ) {
-    super(bus, logger);
-  }
 
   protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<HandlerOutcome> {
     if (await OrderRef.exists({ _id: order.id })) {

@@ -1,19 +1,15 @@
 import {
   ACTIVE_ORDER_STATUSES,
-  Listener,
   NotYetError,
   Subjects,
-  type Bus,
-  type Logger,
   type HandlerOutcome,
   type MessageContext,
   type OrderEventData,
   type OrderUpdatedEvent,
-  type OutboxRelay,
 } from '@ticketing/common';
-import { QUEUE_GROUP_NAME } from '../queue-group';
 import { Ticket } from '../tickets/ticket.model';
 import { releaseTicket } from '../tickets/reservation';
+import { OrderEventListener } from './order-event.listener';
 import { OrderRef } from './order-replica.model';
 
 /**
@@ -22,17 +18,8 @@ import { OrderRef } from './order-replica.model';
  * no change). A cancelled order frees its ticket, but only if the ticket is still held by *that*
  * order; a completed one keeps it reserved.
  */
-export class OrderUpdatedListener extends Listener<OrderUpdatedEvent> {
+export class OrderUpdatedListener extends OrderEventListener<OrderUpdatedEvent> {
   readonly subject = Subjects.OrderUpdated;
-  readonly queueGroupName = QUEUE_GROUP_NAME;
-
-  constructor(
-    bus: Bus,
-    private readonly relay: OutboxRelay,
-    logger?: Logger,
-  ) {
-    super(bus, logger);
-  }
 
   protected async onMessage(order: OrderEventData, { logger }: MessageContext): Promise<HandlerOutcome> {
     const ref = await OrderRef.findById(order.id).lean();
