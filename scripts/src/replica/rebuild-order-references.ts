@@ -7,7 +7,7 @@ import {
   type TicketEventData,
   type TicketUpdatedEvent,
 } from '@ticketing/common';
-import { BATCH, deleteConsumers, writeOverOlder, type RebuildOptions } from './rebuild-replica';
+import { deleteConsumers, writeAllOverOlder, type RebuildOptions } from './rebuild-replica';
 
 /** tickets' queue group (tickets/src/queue-group.ts), which names its durable consumers. */
 const TICKETS_GROUP = 'tickets-service';
@@ -61,24 +61,17 @@ export async function rebuildOrderReferences(options: RebuildOptions): Promise<O
   const owner = await mongoose.createConnection(options.ordersMongoUrl).asPromise();
   const replica = await mongoose.createConnection(options.ticketsMongoUrl).asPromise();
   try {
-    const references = replica.collection('order_refs');
     /** Ticket id → the active orders that name it (one, unless something is badly wrong). */
     const holders = new Map<string, string[]>();
-    let orders = 0;
-    let written = 0;
-    let batch: Parameters<typeof writeOverOlder>[1] = [];
-    const projection = { ticket: 1, status: 1, version: 1 };
-    for await (const order of owner.collection('orders').find({}, { projection }) as AsyncIterable<StoredOrder>) {
-      orders++;
-      const [id, ticketId] = [String(order._id), String(order.ticket)];
-      if (ACTIVE_ORDER_STATUSES.includes(order.status)) holders.set(ticketId, [...(holders.get(ticketId) ?? []), id]);
-      batch.push({ _id: id, version: order.version, set: { ticketId, status: order.status } });
-      if (batch.length === BATCH) {
-        written += await writeOverOlder(references, batch);
-        batch = [];
+    const references = async function* () {
+      const projection = { ticket: 1, status: 1, version: 1 };
+      for await (const order of owner.collection<StoredOrder>('orders').find({}, { projection })) {
+        const [id, ticketId] = [String(order._id), String(order.ticket)];
+        if (ACTIVE_ORDER_STATUSES.includes(order.status)) holders.set(ticketId, [...(holders.get(ticketId) ?? []), id]);
+        yield { _id: id, version: order.version, set: { ticketId, status: order.status } };
       }
-    }
-    written += await writeOverOlder(references, batch);
+    };
+    const { read: orders, written } = await writeAllOverOlder(replica.collection('order_refs'), references());
 
     const heldTwice = [...holders].filter(([, ids]) => ids.length > 1).map(([ticketId]) => ticketId);
     let reservationsChanged = 0;

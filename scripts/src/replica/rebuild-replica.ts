@@ -9,7 +9,7 @@ import { DEFAULT_STREAM, durableName, JetStreamBus } from '@ticketing/common/tes
 const ORDERS_GROUP = 'orders-service';
 const REPLICATED_SUBJECTS = [Subjects.TicketCreated, Subjects.TicketUpdated];
 /** Records per bulk write (the stand-in is slow with long commands, see common/src/outbox). */
-export const BATCH = 200;
+const BATCH = 200;
 
 export interface RebuildOptions {
   /** tickets' database (the owner), e.g. mongodb://tickets-mongo:27017/tickets. */
@@ -46,31 +46,19 @@ export async function rebuildTicketReplica(options: RebuildOptions): Promise<Reb
   const consumersDeleted = await deleteConsumers(options, ORDERS_GROUP, REPLICATED_SUBJECTS);
   const owner = await mongoose.createConnection(options.ticketsMongoUrl).asPromise();
   const replica = await mongoose.createConnection(options.ordersMongoUrl).asPromise();
-  let tickets = 0;
-  let written = 0;
   try {
-    const copy = async (batch: { _id: unknown; title: unknown; price: unknown; version: number }[]) => {
-      const replicatedAt = new Date();
-      written += await writeOverOlder(
-        replica.collection('tickets'),
-        batch.map((t) => ({ _id: t._id, version: t.version, set: { title: t.title, price: t.price, replicatedAt } })),
-      );
-    };
-    let batch: { _id: unknown; title: unknown; price: unknown; version: number }[] = [];
-    for await (const ticket of owner.collection('tickets').find({}, { projection: { title: 1, price: 1, version: 1 } })) {
-      tickets++;
-      batch.push(ticket as unknown as (typeof batch)[number]);
-      if (batch.length === BATCH) {
-        await copy(batch);
-        batch = [];
+    const source = owner.collection<{ title: string; price: number; version: number }>('tickets');
+    const replicas = async function* () {
+      for await (const t of source.find({}, { projection: { title: 1, price: 1, version: 1 } })) {
+        yield { _id: t._id, version: t.version, set: { title: t.title, price: t.price, replicatedAt: new Date() } };
       }
-    }
-    await copy(batch);
+    };
+    const { read: tickets, written } = await writeAllOverOlder(replica.collection('tickets'), replicas());
+    return { consumersDeleted, tickets, written };
   } finally {
     await owner.close();
     await replica.close();
   }
-  return { consumersDeleted, tickets, written };
 }
 
 /**
@@ -104,15 +92,38 @@ export async function deleteConsumers(
   return deleted;
 }
 
+/** A record to write over an older version of itself: its `set` and its `version`. */
+export interface OverOlder {
+  _id: unknown;
+  version: number;
+  set: Record<string, unknown>;
+}
+
+/** Writes every record over an older version of it, BATCH to a command; how many it read and wrote. */
+export async function writeAllOverOlder(
+  collection: mongoose.mongo.Collection,
+  records: AsyncIterable<OverOlder>,
+): Promise<{ read: number; written: number }> {
+  let [read, written] = [0, 0];
+  let batch: OverOlder[] = [];
+  for await (const record of records) {
+    read++;
+    batch.push(record);
+    if (batch.length === BATCH) {
+      written += await writeOverOlder(collection, batch);
+      batch = [];
+    }
+  }
+  written += await writeOverOlder(collection, batch);
+  return { read, written };
+}
+
 /**
  * Writes each record's `set` and `version` over an older version of it, or inserts it; resolves
  * with how many were written. A record already at that version or newer matches nothing, and its
  * upsert then collides on `_id` (E11000), which is the "leave it" answer.
  */
-export async function writeOverOlder(
-  collection: mongoose.mongo.Collection,
-  records: { _id: unknown; version: number; set: Record<string, unknown> }[],
-): Promise<number> {
+async function writeOverOlder(collection: mongoose.mongo.Collection, records: OverOlder[]): Promise<number> {
   if (records.length === 0) return 0;
   const result = await collection
     .bulkWrite(
